@@ -1,9 +1,10 @@
 """biohf: Hugging Face-native models for computational biology."""
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+PACKAGES = ["hf_models", "modeling", "datasets_scripts", "trainers", "model_cards", "benchmarks"]
 
 EXTRAS = {
     "train": ["accelerate>=1.10", "deepspeed>=0.17", "optuna>=4"],
@@ -23,16 +24,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=[
-        "hf_models",
-        "modeling",
-        "modeling.mirlm",
-        "datasets_scripts",
-        "datasets_scripts.mirlm",
-        "trainers",
-        "model_cards",
-        "benchmarks",
-    ],
+    packages=find_packages(include=[f"{top}*" for top in PACKAGES]),
     package_data={
         "model_cards": ["*.md.j2"],
         "datasets_scripts.mirlm": ["*.tsv", "*.fa"],

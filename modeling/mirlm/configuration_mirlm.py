@@ -10,7 +10,7 @@ class MirLMConfig(PretrainedConfig):
 
     Args:
         vocab_size: size of the character vocabulary of [`MirLMTokenizer`] (13).
-        pad_token_id: id of `[PAD]` (4).
+        pad_token_id / bos_token_id: ids of `[PAD]` (4) and `[BOS]` (2), as in the tokenizer.
         mrna_cls_token_id: id of the global token `[MRNA_CLS]` (7). The seed gives it both 7 and 12; the
             tokenizer puts it at 7, right after the seven generic special tokens, and that is what we use.
         mrna_max_len: mRNA window in tokens, *including* `[MRNA_CLS]` (520, i.e. at most 519 nt).
@@ -22,6 +22,11 @@ class MirLMConfig(PretrainedConfig):
         kmer_conv_size: width of a depth-wise convolution over the embeddings that gives every position its
             k-mer context before attention (0 disables it). Not in the seed; it makes seed matching
             learnable in minutes on a CPU. Odd.
+        pairing_window: length k of the antiparallel duplex scored by the pairing bias of the cross-attention
+            (0 disables it). Each head learns a score for every (mRNA base, miRNA base) pair; the bias of mRNA
+            position i attending to miRNA position j is the summed score of mRNA i..i+k-1 against miRNA
+            j..j-k+1, i.e. of the duplex a seed site forms. Not in the seed; it makes complementarity, not
+            sequence identity, the easy thing to learn. 7 covers a 7mer seed match.
         hidden_dropout_prob / attention_probs_dropout_prob / layer_norm_eps / initializer_range: usual.
         mil_temperature: temperature tau of the log-sum-exp pooling; `TemperatureAnnealingCallback` anneals
             it 0.2 -> 0.05 during training (seed) and leaves the final value here for inference.
@@ -32,11 +37,13 @@ class MirLMConfig(PretrainedConfig):
     """
 
     model_type = "mirlm"
+    keys_to_ignore_at_inference = ["pos_logits", "hidden_states"]  # Trainer's evaluation keeps the rest
 
     def __init__(
         self,
         vocab_size: int = 13,
         pad_token_id: int = 4,
+        bos_token_id: int = 2,
         mrna_cls_token_id: int = 7,
         mrna_max_len: int = 520,
         mirna_max_len: int = 24,
@@ -47,6 +54,7 @@ class MirLMConfig(PretrainedConfig):
         mirna_num_layers: int = 1,
         attention_window: int = 40,
         kmer_conv_size: int = 0,
+        pairing_window: int = 0,
         hidden_dropout_prob: float = 0.1,
         attention_probs_dropout_prob: float = 0.1,
         layer_norm_eps: float = 1e-5,
@@ -64,6 +72,8 @@ class MirLMConfig(PretrainedConfig):
             raise ValueError(f"attention_window must be a positive even number (the full window 2w), got {attention_window}")
         if kmer_conv_size < 0 or (kmer_conv_size and kmer_conv_size % 2 == 0):
             raise ValueError(f"kmer_conv_size must be 0 (off) or odd, got {kmer_conv_size}")
+        if pairing_window < 0:
+            raise ValueError(f"pairing_window must be >= 0, got {pairing_window}")
         if not 0.0 < mil_temperature:
             raise ValueError(f"mil_temperature must be positive, got {mil_temperature}")
         self.vocab_size = vocab_size
@@ -77,6 +87,7 @@ class MirLMConfig(PretrainedConfig):
         self.mirna_num_layers = mirna_num_layers
         self.attention_window = attention_window
         self.kmer_conv_size = kmer_conv_size
+        self.pairing_window = pairing_window
         self.hidden_dropout_prob = hidden_dropout_prob
         self.attention_probs_dropout_prob = attention_probs_dropout_prob
         self.layer_norm_eps = layer_norm_eps
@@ -87,4 +98,4 @@ class MirLMConfig(PretrainedConfig):
         self.predict_span = predict_span
         self.decision_threshold = decision_threshold
         kwargs.setdefault("tie_word_embeddings", False)
-        super().__init__(pad_token_id=pad_token_id, **kwargs)
+        super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, **kwargs)

@@ -46,6 +46,21 @@ class MirLMTargetPredictionOutput(ModelOutput):
     hidden_states: Optional[tuple] = None
 
 
+def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, max_span_length: int = 30) -> tuple:
+    """
+    Best (start, end) token positions per row: argmax of start + end logit over start <= end < start + max_span_length.
+    Returns two (B,) long tensors.
+    """
+    length = start_logits.shape[-1]
+    scores = torch.stack([
+        F.pad(start_logits[:, : length - d] + end_logits[:, d:], (0, d), value=float("-inf"))
+        for d in range(min(max_span_length, length))
+    ], dim=1)  # (B, span length, start)
+    best = scores.flatten(1).argmax(dim=1)
+    start = best % length
+    return start, start + best // length
+
+
 def _split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """(B, L, H*D) -> (B, H, L, D)"""
     batch, length, _ = x.shape
@@ -137,15 +152,39 @@ class MirLMAttention(nn.Module):
         self.dropout = config.attention_probs_dropout_prob
         self.query, self.key, self.value = (nn.Linear(hidden, hidden) for _ in range(3))
 
-    def forward(self, hidden_states: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor):
+    def forward(self, hidden_states, context, context_mask, bias: Optional[torch.Tensor] = None):
+        """`bias` (B, heads, Lq, Lk) is added to the attention scores (the pairing bias of cross-attention)."""
         batch, length, hidden = hidden_states.shape
         q = _split_heads(self.query(hidden_states), self.num_heads)
         k = _split_heads(self.key(context), self.num_heads)
         v = _split_heads(self.value(context), self.num_heads)
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=context_mask[:, None, None, :], dropout_p=self.dropout if self.training else 0.0
-        )
+        mask = context_mask[:, None, None, :]
+        if bias is not None:
+            mask = bias.to(q.dtype).masked_fill(~mask, float("-inf"))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
         return out.transpose(1, 2).reshape(batch, length, hidden)
+
+
+class MirLMPairingBias(nn.Module):
+    """
+    Learned base-pairing score of the antiparallel duplex between mRNA i..i+k-1 and miRNA j..j-k+1, per head:
+    bias[b, h, i, j] = sum_d score_h(mrna[i+d], mirna[j-d]). A seed site of the miRNA's nt 2-8 gives the
+    largest bias at (site start, miRNA position 8). The score table is learnt: nothing says which pairs match.
+    """
+
+    def __init__(self, config: MirLMConfig):
+        super().__init__()
+        self.window = config.pairing_window
+        self.vocab_size = config.vocab_size
+        self.pair_scores = nn.Embedding(config.vocab_size**2, config.num_attention_heads)
+
+    def forward(self, input_ids: torch.Tensor, mirna_input_ids: torch.Tensor) -> torch.Tensor:
+        pairs = self.pair_scores(input_ids[:, :, None] * self.vocab_size + mirna_input_ids[:, None, :])  # (B, Lm, Li, H)
+        mrna_len, mirna_len = pairs.shape[1], pairs.shape[2]
+        duplex = torch.zeros_like(pairs)
+        for d in range(min(self.window, mrna_len, mirna_len)):
+            duplex[:, : mrna_len - d, d:] += pairs[:, d:, : mirna_len - d]
+        return duplex.permute(0, 3, 1, 2)
 
 
 class MirLMFeedForward(nn.Module):
@@ -220,10 +259,10 @@ class MirLMLayer(GradientCheckpointingLayer):
         self.ffn = MirLMFeedForward(config)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, hidden_states, attention_mask, global_attention_mask, mirna_states, mirna_attention_mask):
+    def forward(self, hidden_states, attention_mask, global_attention_mask, mirna_states, mirna_attention_mask, pairing_bias=None):
         x = self.self_attention(self.self_attention_norm(hidden_states), attention_mask, global_attention_mask)
         hidden_states = hidden_states + self.dropout(self.self_attention_output(x))
-        x = self.cross_attention(self.cross_attention_norm(hidden_states), mirna_states, mirna_attention_mask)
+        x = self.cross_attention(self.cross_attention_norm(hidden_states), mirna_states, mirna_attention_mask, pairing_bias)
         hidden_states = hidden_states + self.dropout(self.cross_attention_output(x))
         return hidden_states + self.dropout(self.ffn(self.ffn_norm(hidden_states)))
 
@@ -251,6 +290,7 @@ class MirLMModel(MirLMPreTrainedModel):
         super().__init__(config)
         self.embeddings = MirLMEmbeddings(config)
         self.mirna_layers = nn.ModuleList(MirLMMirnaLayer(config) for _ in range(config.mirna_num_layers))
+        self.pairing_bias = MirLMPairingBias(config) if config.pairing_window else None
         self.layers = nn.ModuleList(MirLMLayer(config) for _ in range(config.num_hidden_layers))
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.gradient_checkpointing = False
@@ -296,9 +336,10 @@ class MirLMModel(MirLMPreTrainedModel):
         hidden_states, mirna_states = self.embeddings(input_ids, attention_mask, mirna_input_ids, mirna_attention_mask)
         for layer in self.mirna_layers:
             mirna_states = layer(mirna_states, mirna_attention_mask)
+        pairing_bias = self.pairing_bias(input_ids, mirna_input_ids) if self.pairing_bias is not None else None
         all_hidden_states = (hidden_states,) if output_hidden_states else None
         for layer in self.layers:
-            hidden_states = layer(hidden_states, attention_mask, global_attention_mask, mirna_states, mirna_attention_mask)
+            hidden_states = layer(hidden_states, attention_mask, global_attention_mask, mirna_states, mirna_attention_mask, pairing_bias)
             if output_hidden_states:
                 all_hidden_states += (hidden_states,)
         return MirLMModelOutput(

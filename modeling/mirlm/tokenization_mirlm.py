@@ -57,7 +57,7 @@ class MirLMTokenizer(PreTrainedTokenizer):
         kwargs.setdefault("extra_special_tokens", ["[RESERVED]", "[MRNA_CLS]"])
         kwargs.setdefault("model_max_length", mrna_max_len)
         kwargs.setdefault("padding_side", "right")
-        super().__init__(**kwargs)
+        super().__init__(mrna_max_len=mrna_max_len, mirna_max_len=mirna_max_len, **kwargs)
 
     # -- vocabulary -------------------------------------------------------------------------------------
     @property

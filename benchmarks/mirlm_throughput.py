@@ -1,0 +1,137 @@
+"""
+Training and inference throughput of `MirLMForTargetPrediction` on CPU: mRNA tokens per second of a forward +
+backward step (train mode, loss with bag + span terms) and of a forward pass (eval mode, no grad).
+
+Configurations:
+- demo: hidden 128, 4 heads, 2 layers, feed-forward 256, k-mer convolution 9, window 40; batch 32 x 300 nt;
+- seed: the seed design (hidden 1024, 8 heads, 4 layers, feed-forward 4096, window 40); batch 4 x 300 nt
+  (a reference for what the full-size model costs on a CPU; off with `--configs demo`).
+
+Every pair is 300 nt of mRNA + [MRNA_CLS] (301 tokens, padded to 304 as the collator does with
+pad_to_multiple_of=8) and a 22-nt miRNA; half the pairs are positives with a site. Tokens counted: real mRNA
+tokens (301 per pair). torch threads: 2 unless `--threads` says otherwise.
+
+    python -m benchmarks.mirlm_throughput
+    python -m benchmarks.mirlm_throughput --quick   # toy size, for the smoke test
+"""
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, markdown_table, write_json
+from modeling.mirlm.configuration_mirlm import MirLMConfig
+from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
+from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
+
+CONFIGS = {
+    "demo": dict(hidden_size=128, num_attention_heads=4, num_hidden_layers=2, intermediate_size=256, kmer_conv_size=9),
+    "seed": dict(hidden_size=1024, num_attention_heads=8, num_hidden_layers=4, intermediate_size=4096),
+    "toy": dict(hidden_size=32, num_attention_heads=2, num_hidden_layers=1, intermediate_size=64, kmer_conv_size=5),
+}
+BATCH_SIZES = {"demo": 32, "seed": 4, "toy": 4}
+
+
+def make_batch(batch_size: int, mrna_nt: int, seed: int = 0) -> dict:
+    rng = random.Random(seed)
+    mrnas = ["".join(rng.choices("ACGT", k=mrna_nt)) for _ in range(batch_size)]
+    mirnas = ["".join(rng.choices("ACGU", k=22)) for _ in range(batch_size)]
+    starts = [rng.randrange(mrna_nt - 8) if i % 2 == 0 else -1 for i in range(batch_size)]
+    ends = [s + 7 if s >= 0 else -1 for s in starts]
+    batch = dict(MirLMTokenizer().encode_pairs(
+        mrnas, mirnas, site_start=starts, site_end=ends, padding="longest", pad_to_multiple_of=8
+    ))
+    batch["labels"] = torch.tensor([float(s >= 0) for s in starts])
+    return batch
+
+
+def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int) -> dict:
+    torch.manual_seed(0)
+    config = MirLMConfig(**CONFIGS[name])
+    model = MirLMForTargetPrediction(config)
+    batch = make_batch(batch_size, mrna_nt)
+
+    def train_step():
+        model.train()
+        model.zero_grad(set_to_none=True)
+        model(**batch).loss.backward()
+
+    def inference():
+        model.eval()
+        with torch.no_grad():
+            model(**batch)
+
+    times = interleaved_medians({"train": train_step, "inference": inference}, warmup, repeats)
+    tokens = int(batch["attention_mask"].sum())
+    return {
+        "config": name,
+        "parameters_m": sum(p.numel() for p in model.parameters()) / 1e6,
+        "batch": f"{batch_size} x {mrna_nt} nt",
+        "padded_length": batch["input_ids"].shape[1],
+        "train_step_ms": 1e3 * times["train"],
+        "train_tokens_per_s": tokens / times["train"],
+        "train_pairs_per_s": batch_size / times["train"],
+        "inference_ms": 1e3 * times["inference"],
+        "inference_tokens_per_s": tokens / times["inference"],
+        "inference_pairs_per_s": batch_size / times["inference"],
+        "architecture": {k: getattr(config, k) for k in (*CONFIGS[name], "attention_window", "hidden_dropout_prob")},
+    }
+
+
+def run(args) -> dict:
+    rows = []
+    for name in args.configs:
+        rows.append(measure(name, args.batch_size or BATCH_SIZES[name], args.mrna_nt, args.warmup, args.repeats))
+        print(f"{name}: {rows[-1]['train_tokens_per_s']:.0f} train tokens/s", file=sys.stderr)
+    return {
+        "benchmark": "mirlm_throughput",
+        "what": "MirLMForTargetPrediction forward + backward (train mode, dropout as configured, loss = bag + span) "
+                "and forward alone (eval, no grad), CPU float32; optimizer step not included",
+        "setup": {"mrna_nt": args.mrna_nt, "mirna_nt": 22, "warmup": args.warmup, "repeats": args.repeats},
+        "method": "median wall time, train step and inference interleaved; tokens = real mRNA tokens incl. [MRNA_CLS]",
+        "environment": environment(),
+        "results": rows,
+    }
+
+
+TABLE_COLUMNS = {
+    "config": "config", "parameters_m": "params (M)", "batch": "batch", "train_step_ms": "fwd+bwd ms",
+    "train_tokens_per_s": "train tokens/s", "train_pairs_per_s": "train pairs/s",
+    "inference_tokens_per_s": "inference tokens/s", "inference_pairs_per_s": "inference pairs/s",
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["demo", "seed"])
+    parser.add_argument("--batch-size", type=int, default=None, help="overrides the per-config batch size")
+    parser.add_argument("--mrna-nt", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_throughput.json")
+    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.configs, args.mrna_nt, args.warmup, args.repeats = ["toy"], 60, 0, 1
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        results = run(args)
+    finally:
+        torch.set_num_threads(threads)
+    write_json(args.output, results)
+    print(markdown_table(results["results"], TABLE_COLUMNS))
+    print(f"\nwritten to {args.output}", file=sys.stderr)
+    return results
+
+
+if __name__ == "__main__":
+    main()

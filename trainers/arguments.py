@@ -1,0 +1,54 @@
+"""Argument parsing shared by the families' training scripts: preset YAML < --config YAML < command line."""
+
+import argparse
+from pathlib import Path
+
+import yaml
+from transformers import HfArgumentParser
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+def preset_file(family: str, preset: str) -> Path:
+    path = CONFIG_DIR / f"{family}_{preset}.yaml"
+    if not path.exists():
+        known = sorted(p.stem.split("_", 1)[1] for p in CONFIG_DIR.glob(f"{family}_*.yaml"))
+        raise SystemExit(f"unknown preset {preset!r} for {family}; known presets: {', '.join(known)}")
+    return path
+
+
+def read_yaml(path) -> dict:
+    try:
+        values = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise SystemExit(f"config file not found: {path}")
+    if not isinstance(values, dict):
+        raise SystemExit(f"{path}: expected a mapping of argument names to values")
+    return values
+
+
+def parse_training_arguments(family: str, dataclass_types: tuple, argv=None, default_preset: str = "demo"):
+    """
+    Parse `dataclass_types` (the family's arguments + TrainingArguments) from the command line, with defaults
+    from `trainers/configs/<family>_<preset>.yaml` and then from `--config FILE.yaml|.json`. The first dataclass
+    must have a `preset` field. Unknown keys in a YAML file are an error naming the file.
+    """
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", default=default_preset)
+    pre.add_argument("--config", default=None)
+    known, rest = pre.parse_known_args(argv)
+    defaults = read_yaml(preset_file(family, known.preset))
+    if known.config:
+        defaults.update(read_yaml(known.config))
+    defaults["preset"] = known.preset
+    defaults.setdefault("output_dir", f"outputs/{family}-{known.preset}")
+
+    parser = HfArgumentParser(dataclass_types)
+    fields = {action.dest for action in parser._actions}
+    unknown = sorted(set(defaults) - fields)
+    if unknown:
+        raise SystemExit(f"unknown argument(s) in {known.config or preset_file(family, known.preset)}: {', '.join(unknown)}")
+    parser.set_defaults(**defaults)
+    parser.add_argument("--config", help="YAML/JSON file of argument values; the command line wins over it")
+    parsed = parser.parse_args_into_dataclasses(args=rest, look_for_args_file=False)
+    return tuple(p for p in parsed if not isinstance(p, argparse.Namespace))

@@ -1,0 +1,143 @@
+"""The `biohf` command line: the same verbs for every family.
+
+    biohf list
+    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH] [--output-dir DIR] [--learning_rate 3e-4 ...]
+    biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json]
+    biohf predict FAMILY --model DIR --input FILE --output FILE [family options, e.g. --mirnas FILE --ism]
+    biohf export FAMILY [--preset tiny] --output-dir DIR
+    biohf push DIR --repo-id ORG/NAME [--private] [--revision REV]
+    biohf demo [--output-dir outputs/demo] [--families mirlm ...]
+"""
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+# family -> module with main(argv) (training), evaluate(model_dir, data, output) and predict(model_dir, input, output, argv)
+FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm"}
+
+
+def _script(family: str):
+    if family not in FAMILY_SCRIPTS:
+        raise SystemExit(f"unknown family {family!r}; implemented: {', '.join(FAMILY_SCRIPTS)}")
+    return importlib.import_module(FAMILY_SCRIPTS[family])
+
+
+def cmd_list(args, extra):
+    from hf_models.presets import PRESETS, preset_cost
+
+    print(f"{'family':<14}{'preset':<8}{'parameters':>12}{'fp32 MB':>9}  cost")
+    for family in FAMILY_SCRIPTS:
+        for preset in PRESETS[family]:
+            cost = preset_cost(family, preset)
+            print(f"{family:<14}{preset:<8}{cost['parameters']:>12,}{cost['fp32_mb']:>9.1f}  {cost['note']}")
+
+
+def cmd_train(args, extra):
+    argv = ["--preset", args.preset] + (["--config", args.config] if args.config else [])
+    argv += (["--data", args.data] if args.data else []) + (["--output_dir", args.output_dir] if args.output_dir else [])
+    return _script(args.family).main(argv + extra)
+
+
+def cmd_evaluate(args, extra):
+    metrics = _script(args.family).evaluate(args.model, args.data, args.output)
+    print(json.dumps(metrics, indent=2))
+
+
+def cmd_predict(args, extra):
+    _script(args.family).predict(args.model, args.input, args.output, extra)
+
+
+def cmd_export(args, extra):
+    from hf_models.export import export_untrained
+
+    path = export_untrained(args.family, args.preset, args.output_dir)
+    print(f"untrained {args.family} ({args.preset}) repository written to {path}")
+
+
+def cmd_push(args, extra):
+    from hf_models.push import push_repository
+
+    url = push_repository(args.folder, args.repo_id, private=args.private, revision=args.revision)
+    print(f"pushed {args.folder} to {url}")
+
+
+def cmd_demo(args, extra):
+    """Every implemented family at demo scale, then one table of held-out metrics next to the baselines."""
+    rows = []
+    for family in args.families or list(FAMILY_SCRIPTS):
+        output_dir = Path(args.output_dir) / family
+        metrics = _script(family).main(["--preset", "demo", "--output_dir", str(output_dir)] + extra)
+        rows.append((family, output_dir, metrics))
+    print("\nHeld-out test metrics (model vs baseline)")
+    print(f"{'family':<14}{'metric':<22}{'model':>8}{'baseline':>10}  repository")
+    for family, output_dir, metrics in rows:
+        for name in metrics["headline_metrics"]:
+            model, baseline = metrics["model"].get(name), metrics["baseline"].get(name)
+            fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else "-"  # noqa: E731
+            print(f"{family:<14}{name:<22}{fmt(model):>8}{fmt(baseline):>10}  {output_dir}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="biohf", description="Hugging Face-native models for computational biology")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="families, presets and what each preset costs").set_defaults(run=cmd_list)
+
+    train = commands.add_parser("train", help="train a family; extra arguments go to TrainingArguments",
+                                description="Any TrainingArguments flag may follow, e.g. --learning_rate 3e-4.")
+    train.add_argument("family")
+    train.add_argument("--preset", default="demo")
+    train.add_argument("--config", help="YAML/JSON file of arguments (the command line wins)")
+    train.add_argument("--data", help="a data file in a supported format; default: the embedded generator")
+    train.add_argument("--output-dir", dest="output_dir", help="where the Hub repository is written")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="held-out metrics of a trained repository next to the baseline")
+    evaluate.add_argument("family")
+    evaluate.add_argument("--model", required=True, help="a trained repository folder")
+    evaluate.add_argument("--data", help="a data file; default: the embedded data the model was trained on")
+    evaluate.add_argument("--output", help="also write the metrics to this JSON file")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="batch inference on a file (family options may follow)")
+    predict.add_argument("family")
+    predict.add_argument("--model", required=True)
+    predict.add_argument("--input", required=True)
+    predict.add_argument("--output", required=True)
+    predict.set_defaults(run=cmd_predict)
+
+    export = commands.add_parser("export", help="an untrained repository, for its structure")
+    export.add_argument("family")
+    export.add_argument("--preset", default="tiny")
+    export.add_argument("--output-dir", dest="output_dir", required=True)
+    export.set_defaults(run=cmd_export)
+
+    push = commands.add_parser("push", help="upload a repository folder to the Hugging Face Hub")
+    push.add_argument("folder")
+    push.add_argument("--repo-id", dest="repo_id", required=True)
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--revision", help="branch to push to (created if missing)")
+    push.set_defaults(run=cmd_push)
+
+    demo = commands.add_parser("demo", help="every implemented family at demo scale, then a metrics table")
+    demo.add_argument("--output-dir", dest="output_dir", default="outputs/demo")
+    demo.add_argument("--families", nargs="*", choices=list(FAMILY_SCRIPTS))
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in ("train", "predict", "demo"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    import hf_models  # noqa: F401  registers every family with the Auto classes
+
+    args.run(args, extra)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

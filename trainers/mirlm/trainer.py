@@ -1,0 +1,47 @@
+"""`MirLMTrainer`: the Hugging Face Trainer with mirLM's labels, collator, metrics and temperature schedule."""
+
+import numpy as np
+import torch
+from transformers import EvalPrediction, Trainer
+
+from modeling.mirlm.modeling_mirlm import best_spans
+from trainers.mirlm.callbacks import TemperatureAnnealingCallback
+from trainers.mirlm.metrics import mirlm_metrics
+
+LABEL_NAMES = ["labels", "start_positions", "end_positions"]
+
+
+def compute_trainer_metrics(prediction: EvalPrediction, threshold: float = 0.5) -> dict:
+    """Metrics on Trainer's gathered predictions (binding_logit, pos_weights, start_logits, end_logits)."""
+    binding_logit, pos_weights, start_logits, end_logits = prediction.predictions
+    labels, start_positions, end_positions = prediction.label_ids
+    probs = 1.0 / (1.0 + np.exp(-binding_logit.astype(np.float64)))
+    start, end = best_spans(torch.from_numpy(start_logits).float(), torch.from_numpy(end_logits).float())
+    has_site = start_positions >= 0
+    # token positions -> nucleotide positions ([MRNA_CLS] is token 0); -1 = no site.
+    return mirlm_metrics(
+        labels.astype(np.int64), probs, threshold,
+        true_start=np.where(has_site, start_positions - 1, -1), true_end=np.where(has_site, end_positions - 1, -1),
+        pred_start=start.numpy() - 1, pred_end=end.numpy() - 1, pointer=pos_weights.argmax(axis=1) - 1,
+    )
+
+
+class MirLMTrainer(Trainer):
+    """
+    Trainer for `MirLMForTargetPrediction`. Beyond the stock Trainer it
+    - passes the three label tensors (bag label, span start, span end) and keeps the raw sequence columns,
+      which the collator tokenises;
+    - reports binding and localisation metrics at every evaluation (`eval_average_precision`, ...);
+    - anneals the MIL temperature with `TemperatureAnnealingCallback` (disable with `anneal_temperature=None`).
+    """
+
+    def __init__(self, *args, anneal_temperature: tuple = (0.2, 0.05), **kwargs):
+        training_args = kwargs.get("args") if "args" in kwargs else (args[1] if len(args) > 1 else None)
+        if training_args is not None:
+            training_args.label_names = LABEL_NAMES
+            training_args.remove_unused_columns = False  # raw strings go to the collator
+        kwargs.setdefault("compute_metrics", compute_trainer_metrics)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if anneal_temperature:
+            callbacks.append(TemperatureAnnealingCallback(*anneal_temperature))
+        super().__init__(*args, callbacks=callbacks, **kwargs)
