@@ -55,8 +55,8 @@ def peak_rss_increase_mib(step: Callable[[], object]) -> float:
 MEMORY_SUBPROCESS_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 1024)}
 
 
-def environment() -> dict:
-    """What the numbers were measured on."""
+def environment(load_at_start: float) -> dict:
+    """What the numbers were measured on; `load_at_start` is `os.getloadavg()[0]` when the run began."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -71,7 +71,7 @@ def environment() -> dict:
         "transformers": transformers.__version__,
         "python": platform.python_version(),
         # Other work on the machine slows both sides of a ratio, not always alike: say how busy it was.
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "load_average_1min": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
     }
 
 

@@ -105,6 +105,7 @@ def measure_memory_in_subprocess(impl: str, length: int, args) -> float:
 
 
 def run(args) -> dict:
+    load_at_start = os.getloadavg()[0]
     rows = []
     for length in args.lengths:
         sizes = (length, args.hidden, args.heads, args.window, args.batch)
@@ -140,7 +141,7 @@ def run(args) -> dict:
             "ratios": "time_ratio = longformer_ms / ours_ms, memory_ratio = longformer_peak_mib / ours_peak_mib "
                       "(> 1: ours is faster / smaller; null when a toy-size peak is below what RSS resolves)",
         },
-        "environment": environment(),
+        "environment": environment(load_at_start),
         "results": rows,
     }
 

@@ -15,6 +15,7 @@ tokens (301 per pair). torch threads: 2 unless `--threads` says otherwise.
     python -m benchmarks.mirlm_throughput --quick   # toy size, for the smoke test
 """
 import argparse
+import os
 import random
 import sys
 from pathlib import Path
@@ -81,6 +82,7 @@ def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int)
 
 
 def run(args) -> dict:
+    load_at_start = os.getloadavg()[0]
     rows = []
     for name in args.configs:
         rows.append(measure(name, args.batch_size or BATCH_SIZES[name], args.mrna_nt, args.warmup, args.repeats))
@@ -91,7 +93,7 @@ def run(args) -> dict:
                 "and forward alone (eval, no grad), CPU float32; optimizer step not included",
         "setup": {"mrna_nt": args.mrna_nt, "mirna_nt": 22, "warmup": args.warmup, "repeats": args.repeats},
         "method": "median wall time, train step and inference interleaved; tokens = real mRNA tokens incl. [MRNA_CLS]",
-        "environment": environment(),
+        "environment": environment(load_at_start),
         "results": rows,
     }
 

@@ -15,6 +15,7 @@ all outputs are checked to be equal before timing.
     python -m benchmarks.mirlm_tokenizer --quick   # 200 pairs, for the smoke test
 """
 import argparse
+import os
 import random
 import sys
 from pathlib import Path
@@ -77,6 +78,7 @@ def tokenizer_loop(tok: MirLMTokenizer, mrnas: list, mirnas: list) -> dict:
 
 
 def run(args) -> dict:
+    load_at_start = os.getloadavg()[0]
     tok = MirLMTokenizer()
     mrnas, mirnas = make_pairs(args.pairs)
     paths = {
@@ -107,7 +109,7 @@ def run(args) -> dict:
         "method": "median wall time, all paths interleaved in one process; outputs checked equal first; "
                   "speedup = baseline time / encode_pairs time (speedup_np_*: against encode_pairs_np)",
         "goal": "speedup_vs_python_loop >= 20",
-        "environment": environment(),
+        "environment": environment(load_at_start),
         "results": [row],
     }
 

@@ -20,9 +20,7 @@ FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm"}
 
 
 def _script(family: str):
-    if family not in FAMILY_SCRIPTS:
-        raise SystemExit(f"unknown family {family!r}; implemented: {', '.join(FAMILY_SCRIPTS)}")
-    return importlib.import_module(FAMILY_SCRIPTS[family])
+    return importlib.import_module(FAMILY_SCRIPTS[family])  # argparse has checked the name
 
 
 def cmd_list(args, extra):
@@ -88,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a family; extra arguments go to TrainingArguments",
                                 description="Any TrainingArguments flag may follow, e.g. --learning_rate 3e-4.")
-    train.add_argument("family")
+    train.add_argument("family", choices=list(FAMILY_SCRIPTS))
     train.add_argument("--preset", default="demo")
     train.add_argument("--config", help="YAML/JSON file of arguments (the command line wins)")
     train.add_argument("--data", help="a data file in a supported format; default: the embedded generator")
@@ -96,21 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="held-out metrics of a trained repository next to the baseline")
-    evaluate.add_argument("family")
+    evaluate.add_argument("family", choices=list(FAMILY_SCRIPTS))
     evaluate.add_argument("--model", required=True, help="a trained repository folder")
     evaluate.add_argument("--data", help="a data file; default: the embedded data the model was trained on")
     evaluate.add_argument("--output", help="also write the metrics to this JSON file")
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="batch inference on a file (family options may follow)")
-    predict.add_argument("family")
+    predict.add_argument("family", choices=list(FAMILY_SCRIPTS))
     predict.add_argument("--model", required=True)
     predict.add_argument("--input", required=True)
     predict.add_argument("--output", required=True)
     predict.set_defaults(run=cmd_predict)
 
     export = commands.add_parser("export", help="an untrained repository, for its structure")
-    export.add_argument("family")
+    export.add_argument("family", choices=list(FAMILY_SCRIPTS))
     export.add_argument("--preset", default="tiny")
     export.add_argument("--output-dir", dest="output_dir", required=True)
     export.set_defaults(run=cmd_export)

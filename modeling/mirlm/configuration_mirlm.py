@@ -19,7 +19,7 @@ class MirLMConfig(PretrainedConfig):
         mirna_num_layers: self-attention layers of the miRNA encoder.
         attention_window: full sliding window 2w of the mRNA self-attention (each token sees w = 20 on each
             side), as `LongformerConfig.attention_window`. Must be even.
-        kmer_conv_size: width of a depth-wise convolution over the embeddings that gives every position its
+        kmer_conv_size: width of a convolution over the embeddings (residual, GELU) that gives every position its
             k-mer context before attention (0 disables it). Not in the seed; it makes seed matching
             learnable in minutes on a CPU. Odd.
         pairing_window: length k of the antiparallel duplex scored by the pairing bias of the cross-attention

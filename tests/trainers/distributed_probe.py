@@ -15,9 +15,11 @@ Inside this process only (run_mirlm itself is not modified), it replaces three n
   are tested in test_run_mirlm.py.
 
 After training every rank recomputes, in one plain process (no collectives, eval mode, the weights from train
-begin), the loss of each micro-batch it used in the first optimizer step, and writes DIR/probe/rank<R>.json.
+begin), the loss of each micro-batch it used in the first optimizer step, and writes DIR/probe/rank<R>.json
+(DIR: the --output_dir given on the command line).
 """
 
+import argparse
 import copy
 import hashlib
 import json
@@ -123,6 +125,9 @@ def main(argv) -> None:
     run_mirlm.MirLMDataCollator = RecordingCollator
     run_mirlm.MirLMTrainer = ProbeTrainer
     run_mirlm.write_repository = stop_before_export
+    command_line = argparse.ArgumentParser(add_help=False)
+    command_line.add_argument("--output_dir", required=True)
+    output_dir = command_line.parse_known_args(argv)[0].output_dir
     try:
         run_mirlm.main(argv)
     except StopBeforeExport:
@@ -156,7 +161,7 @@ def main(argv) -> None:
         "final_state_dict_sha256": probe.final_hash,
         "log_history": trainer.state.log_history,
     }
-    out = Path(args.output_dir) / "probe"
+    out = Path(output_dir) / "probe"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"rank{args.process_index}.json").write_text(json.dumps(record, indent=1))
 

@@ -29,7 +29,7 @@ def predict_rows(model, tokenizer, rows, batch_size: int = 64, desc: str = "pred
         for key in ("labels", "start_positions", "end_positions"):
             inputs.pop(key, None)
         result = model(**{k: v.to(device) for k, v in inputs.items()})
-        start, end = best_spans(result.start_logits.float(), result.end_logits.float())
+        start, end = best_spans(result.start_logits.float(), result.end_logits.float(), model.config.mirna_max_len)
         weights = result.pos_weights.float().cpu().numpy()
         out["probs"].append(torch.sigmoid(result.binding_logit.float()).cpu().numpy())
         out["pred_start"].append(start.cpu().numpy() - 1)

@@ -1,5 +1,7 @@
 """`MirLMTrainer`: the Hugging Face Trainer with mirLM's labels, collator, metrics and temperature schedule."""
 
+from functools import partial
+
 import numpy as np
 import torch
 from transformers import EvalPrediction, Trainer
@@ -11,12 +13,15 @@ from trainers.mirlm.metrics import mirlm_metrics
 LABEL_NAMES = ["labels", "start_positions", "end_positions"]
 
 
-def compute_trainer_metrics(prediction: EvalPrediction, threshold: float = 0.5) -> dict:
-    """Metrics on Trainer's gathered predictions (binding_logit, pos_weights, start_logits, end_logits)."""
+def compute_trainer_metrics(prediction: EvalPrediction, threshold: float = 0.5, max_span_length: int = 24) -> dict:
+    """
+    Metrics on Trainer's gathered predictions (binding_logit, pos_weights, start_logits, end_logits); a span is at
+    most `max_span_length` tokens (the model's `mirna_max_len`: a site is never longer than its miRNA).
+    """
     binding_logit, pos_weights, start_logits, end_logits = prediction.predictions
     labels, start_positions, end_positions = prediction.label_ids
     probs = 1.0 / (1.0 + np.exp(-binding_logit.astype(np.float64)))
-    start, end = best_spans(torch.from_numpy(start_logits).float(), torch.from_numpy(end_logits).float())
+    start, end = best_spans(torch.from_numpy(start_logits).float(), torch.from_numpy(end_logits).float(), max_span_length)
     has_site = start_positions >= 0
     # token positions -> nucleotide positions ([MRNA_CLS] is token 0); -1 = no site.
     return mirlm_metrics(
@@ -40,7 +45,9 @@ class MirLMTrainer(Trainer):
         if training_args is not None:
             training_args.label_names = LABEL_NAMES
             training_args.remove_unused_columns = False  # raw strings go to the collator
-        kwargs.setdefault("compute_metrics", compute_trainer_metrics)
+        model = kwargs.get("model") if "model" in kwargs else (args[0] if args else None)
+        if model is not None:
+            kwargs.setdefault("compute_metrics", partial(compute_trainer_metrics, max_span_length=model.config.mirna_max_len))
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if anneal_temperature:
             callbacks.append(TemperatureAnnealingCallback(*anneal_temperature))
