@@ -14,21 +14,26 @@ import transformers
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
-def interleaved_medians(steps: Dict[str, Callable[[], object]], warmup: int, repeats: int) -> Dict[str, float]:
+def interleaved_medians(steps: Dict[str, Callable[[], object]], warmup: int, repeats: int) -> tuple:
     """
-    Median wall time in seconds of each step. After `warmup` untimed rounds, every round runs each step once,
-    in turn, so that slow drifts of the machine (other load, frequency) hit all of them alike.
+    Median wall time and median process CPU time (seconds) of each step, as two dicts. After `warmup` untimed
+    rounds, every round runs each step once, in turn, so that slow drifts of the machine (other load, clock)
+    hit all of them alike. With one torch thread the CPU time does not count time the process waited for a
+    core, which makes it the steadier number on a shared machine.
     """
     for _ in range(warmup):
         for step in steps.values():
             step()
-    times = {name: [] for name in steps}
+    wall = {name: [] for name in steps}
+    cpu = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             step()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    median = statistics.median
+    return {n: median(v) for n, v in wall.items()}, {n: median(v) for n, v in cpu.items()}
 
 
 def _status_kib(field: str) -> int:

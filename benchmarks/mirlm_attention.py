@@ -112,7 +112,7 @@ def run(args) -> dict:
         ours_step, ours_output, _ = build_step("ours", *sizes)
         longformer_step, longformer_output, padded = build_step("longformer", *sizes)
         max_abs_diff = float((ours_output() - longformer_output()).abs().max())
-        times = interleaved_medians({"ours": ours_step, "longformer": longformer_step}, args.warmup, args.repeats)
+        times, cpu = interleaved_medians({"ours": ours_step, "longformer": longformer_step}, args.warmup, args.repeats)
         memory = {impl: measure_memory_in_subprocess(impl, length, args) for impl in IMPLEMENTATIONS}
         rows.append({
             "length": length,
@@ -120,6 +120,9 @@ def run(args) -> dict:
             "ours_ms": 1e3 * times["ours"],
             "longformer_ms": 1e3 * times["longformer"],
             "time_ratio": times["longformer"] / times["ours"],
+            "ours_cpu_ms": 1e3 * cpu["ours"],
+            "longformer_cpu_ms": 1e3 * cpu["longformer"],
+            "cpu_time_ratio": cpu["longformer"] / cpu["ours"],
             "ours_peak_mib": memory["ours"],
             "longformer_peak_mib": memory["longformer"],
             "memory_ratio": memory["longformer"] / memory["ours"] if memory["ours"] > 0 else None,
@@ -134,12 +137,14 @@ def run(args) -> dict:
             "batch_size": args.batch, "global_tokens": 1, "warmup": args.warmup, "repeats": args.repeats,
         },
         "method": {
-            "time": "median wall time of forward + backward (sum(output * fixed random grad).backward()), "
-                    "after warm-up, ours and longformer interleaved in one process",
+            "time": "median wall time (and median process CPU time, *_cpu_ms) of forward + backward "
+                    "(sum(output * fixed random grad).backward()), after warm-up, ours and longformer interleaved "
+                    "in one process",
             "memory": "peak RSS increase of one forward + backward (VmHWM reset via /proc/self/clear_refs), "
                       "fresh process per measurement, MALLOC_MMAP_THRESHOLD_=65536",
-            "ratios": "time_ratio = longformer_ms / ours_ms, memory_ratio = longformer_peak_mib / ours_peak_mib "
-                      "(> 1: ours is faster / smaller; null when a toy-size peak is below what RSS resolves)",
+            "ratios": "time_ratio = longformer_ms / ours_ms, cpu_time_ratio likewise with CPU times, "
+                      "memory_ratio = longformer_peak_mib / ours_peak_mib (> 1: ours is faster / smaller; "
+                      "null when a toy-size peak is below what RSS resolves)",
         },
         "environment": environment(load_at_start),
         "results": rows,
@@ -148,7 +153,8 @@ def run(args) -> dict:
 
 TABLE_COLUMNS = {
     "length": "L", "longformer_padded_length": "L (Longformer, padded)", "ours_ms": "ours fwd+bwd ms",
-    "longformer_ms": "Longformer fwd+bwd ms", "time_ratio": "time ratio", "ours_peak_mib": "ours peak MiB",
+    "longformer_ms": "Longformer fwd+bwd ms", "time_ratio": "time ratio", "cpu_time_ratio": "CPU-time ratio",
+    "ours_peak_mib": "ours peak MiB",
     "longformer_peak_mib": "Longformer peak MiB", "memory_ratio": "memory ratio",
 }
 

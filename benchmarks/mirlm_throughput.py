@@ -64,7 +64,7 @@ def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int)
         with torch.no_grad():
             model(**batch)
 
-    times = interleaved_medians({"train": train_step, "inference": inference}, warmup, repeats)
+    times, cpu = interleaved_medians({"train": train_step, "inference": inference}, warmup, repeats)
     tokens = int(batch["attention_mask"].sum())
     return {
         "config": name,
@@ -77,6 +77,8 @@ def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int)
         "inference_ms": 1e3 * times["inference"],
         "inference_tokens_per_s": tokens / times["inference"],
         "inference_pairs_per_s": batch_size / times["inference"],
+        "train_step_cpu_ms": 1e3 * cpu["train"],
+        "inference_cpu_ms": 1e3 * cpu["inference"],
         "architecture": {k: getattr(config, k) for k in (*CONFIGS[name], "attention_window", "hidden_dropout_prob")},
     }
 
@@ -100,6 +102,7 @@ def run(args) -> dict:
 
 TABLE_COLUMNS = {
     "config": "config", "parameters_m": "params (M)", "batch": "batch", "train_step_ms": "fwd+bwd ms",
+    "train_step_cpu_ms": "fwd+bwd CPU ms",
     "train_tokens_per_s": "train tokens/s", "train_pairs_per_s": "train pairs/s",
     "inference_tokens_per_s": "inference tokens/s", "inference_pairs_per_s": "inference pairs/s",
 }

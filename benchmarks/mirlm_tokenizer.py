@@ -92,7 +92,7 @@ def run(args) -> dict:
         output = {k: torch.as_tensor(v) for k, v in path().items()}
         if output.keys() != reference.keys() or not all(torch.equal(output[k], reference[k]) for k in output):
             raise AssertionError(f"{name} does not produce the same ids and masks as encode_pairs")
-    times = interleaved_medians(paths, args.warmup, args.repeats)
+    times, _ = interleaved_medians(paths, args.warmup, args.repeats)
     row = {"pairs": args.pairs, **{f"{name}_ms": 1e3 * seconds for name, seconds in times.items()}}
     for name in ("encode_pairs", "encode_pairs_np"):
         for baseline in ("python_loop", "tokenizer_loop"):

@@ -1,6 +1,7 @@
 """Argument parsing shared by the families' training scripts: preset YAML < --config YAML < command line."""
 
 import argparse
+import os
 from pathlib import Path
 
 import yaml
@@ -51,4 +52,10 @@ def parse_training_arguments(family: str, dataclass_types: tuple, argv=None, def
     parser.set_defaults(**defaults)
     parser.add_argument("--config", help="YAML/JSON file of argument values; the command line wins over it")
     parsed = parser.parse_args_into_dataclasses(args=rest, look_for_args_file=False)
-    return tuple(p for p in parsed if not isinstance(p, argparse.Namespace))
+    parsed = tuple(p for p in parsed if not isinstance(p, argparse.Namespace))
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1 and any(getattr(p, "world_size", launched) == 1 for p in parsed):
+        # No GPU and no --use_cpu: accelerate records one process per rank, and each would train alone on all the data.
+        raise SystemExit(f"launched as {launched} processes but the Trainer sees one: without a GPU add --use_cpu true "
+                         "(DDP over gloo; with --deepspeed, DeepSpeed over gloo)")
+    return parsed

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
+from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils import ModelOutput
 
@@ -143,14 +144,21 @@ class MirLMSlidingWindowAttention(nn.Module):
 
 
 class MirLMAttention(nn.Module):
-    """Multi-head attention of `hidden_states` (queries) over `context` (keys/values) with a key padding mask."""
+    """
+    Multi-head attention of `hidden_states` (queries) over `context` (keys/values) with a key padding mask.
+    With `null_slot`, every query can also attend to a learned null key/value: attention to the context then
+    no longer has to sum to one, so its weight says how well a query matches (a one-mismatch seed match can
+    lose to the null slot where a full match wins) instead of only where it matches best.
+    """
 
-    def __init__(self, config: MirLMConfig):
+    def __init__(self, config: MirLMConfig, null_slot: bool = False):
         super().__init__()
         hidden = config.hidden_size
         self.num_heads = config.num_attention_heads
         self.dropout = config.attention_probs_dropout_prob
         self.query, self.key, self.value = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.null_key = nn.Parameter(torch.zeros(hidden)) if null_slot else None
+        self.null_value = nn.Parameter(torch.zeros(hidden)) if null_slot else None
 
     def forward(self, hidden_states, context, context_mask, bias: Optional[torch.Tensor] = None):
         """`bias` (B, heads, Lq, Lk) is added to the attention scores (the pairing bias of cross-attention)."""
@@ -161,6 +169,12 @@ class MirLMAttention(nn.Module):
         mask = context_mask[:, None, None, :]
         if bias is not None:
             mask = bias.to(q.dtype).masked_fill(~mask, float("-inf"))
+        if self.null_key is not None:
+            null_k = self.null_key.view(1, self.num_heads, 1, -1).expand(batch, -1, 1, -1)
+            null_v = self.null_value.view(1, self.num_heads, 1, -1).expand(batch, -1, 1, -1)
+            k, v = torch.cat([null_k, k], dim=2), torch.cat([null_v, v], dim=2)
+            null_mask = torch.zeros_like(mask[..., :1]) if mask.dtype != torch.bool else torch.ones_like(mask[..., :1])
+            mask = torch.cat([null_mask.expand(*mask.shape[:-1], 1), mask], dim=-1)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
         return out.transpose(1, 2).reshape(batch, length, hidden)
 
@@ -168,22 +182,26 @@ class MirLMAttention(nn.Module):
 class MirLMPairingBias(nn.Module):
     """
     Learned base-pairing score of the antiparallel duplex between mRNA i..i+k-1 and miRNA j..j-k+1, per head:
-    bias[b, h, i, j] = sum_d score_h(mrna[i+d], mirna[j-d]). A seed site of the miRNA's nt 2-8 gives the
-    largest bias at (site start, miRNA position 8). The score table is learnt: nothing says which pairs match.
+    bias[b, h, i, j] = sum_d score_{h,d}(mrna[i+d], mirna[j-d]). The score of a pair depends on its place d in
+    the duplex, so a site can weigh its central pairs above its ends (a 6mer is a site, a seed match with a
+    mismatch in its middle is not). A seed site of miRNA nt 2-8 scores highest at (site start, miRNA nt 8).
+    The score table is learnt: nothing says which pairs match.
     """
 
     def __init__(self, config: MirLMConfig):
         super().__init__()
         self.window = config.pairing_window
+        self.num_heads = config.num_attention_heads
         self.vocab_size = config.vocab_size
-        self.pair_scores = nn.Embedding(config.vocab_size**2, config.num_attention_heads)
+        self.pair_scores = nn.Embedding(config.vocab_size**2, config.pairing_window * config.num_attention_heads)
 
     def forward(self, input_ids: torch.Tensor, mirna_input_ids: torch.Tensor) -> torch.Tensor:
-        pairs = self.pair_scores(input_ids[:, :, None] * self.vocab_size + mirna_input_ids[:, None, :])  # (B, Lm, Li, H)
-        mrna_len, mirna_len = pairs.shape[1], pairs.shape[2]
-        duplex = torch.zeros_like(pairs)
+        pairs = self.pair_scores(input_ids[:, :, None] * self.vocab_size + mirna_input_ids[:, None, :])
+        batch, mrna_len, mirna_len, _ = pairs.shape
+        pairs = pairs.view(batch, mrna_len, mirna_len, self.window, self.num_heads)
+        duplex = pairs.new_zeros(batch, mrna_len, mirna_len, self.num_heads)
         for d in range(min(self.window, mrna_len, mirna_len)):
-            duplex[:, : mrna_len - d, d:] += pairs[:, d:, : mirna_len - d]
+            duplex[:, : mrna_len - d, d:] += pairs[:, d:, : mirna_len - d, d]
         return duplex.permute(0, 3, 1, 2)
 
 
@@ -253,7 +271,7 @@ class MirLMLayer(GradientCheckpointingLayer):
         self.self_attention = MirLMSlidingWindowAttention(config)
         self.self_attention_output = nn.Linear(hidden, hidden)
         self.cross_attention_norm = nn.LayerNorm(hidden, eps=eps)
-        self.cross_attention = MirLMAttention(config)
+        self.cross_attention = MirLMAttention(config, null_slot=True)
         self.cross_attention_output = nn.Linear(hidden, hidden)
         self.ffn_norm = nn.LayerNorm(hidden, eps=eps)
         self.ffn = MirLMFeedForward(config)
@@ -274,8 +292,14 @@ class MirLMPreTrainedModel(PreTrainedModel):
     supports_gradient_checkpointing = True
     _no_split_modules = ["MirLMLayer", "MirLMMirnaLayer"]
     _supports_sdpa = True
-    # Linear, Conv1d, Embedding (padding row zeroed) and LayerNorm use PreTrainedModel._init_weights, which
-    # goes through transformers.initialization and so respects already-loaded weights.
+
+    def _init_weights(self, module):
+        # Linear, Conv1d, Embedding (padding row zeroed) and LayerNorm: the library default, which goes through
+        # transformers.initialization and so respects already-loaded weights. The null slot starts at zero.
+        super()._init_weights(module)
+        if isinstance(module, MirLMAttention) and module.null_key is not None:
+            init.zeros_(module.null_key)
+            init.zeros_(module.null_value)
 
 
 class MirLMModel(MirLMPreTrainedModel):

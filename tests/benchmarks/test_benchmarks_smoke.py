@@ -19,7 +19,9 @@ def run_quick(module, tmp_path, capsys) -> tuple:
     assert stdout.startswith("| ") and "|---|" in stdout  # the markdown table
     for key in ("benchmark", "what", "setup", "method", "environment", "results"):
         assert key in written, key
-    assert written["environment"]["torch"] == torch.__version__
+    environment = written["environment"]
+    assert environment["torch"] == torch.__version__ and environment["torch_threads"] >= 1
+    assert set(environment["load_average_1min"]) == {"start", "end"}
     assert written["results"]
     return written, stdout
 
@@ -33,7 +35,8 @@ def test_attention_benchmark(tmp_path, capsys):
     assert written["benchmark"] == "mirlm_attention"
     (row,) = written["results"]
     assert row["length"] == 1000 and row["longformer_padded_length"] == 1008  # padded to a multiple of the window
-    for key in ("ours_ms", "longformer_ms", "time_ratio", "memory_ratio"):
+    for key in ("ours_ms", "longformer_ms", "time_ratio", "ours_cpu_ms", "longformer_cpu_ms", "cpu_time_ratio",
+                "memory_ratio"):
         assert positive(row[key]), key
     assert row["time_ratio"] == pytest.approx(row["longformer_ms"] / row["ours_ms"])
     # One step at this size holds megabytes: the fresh-process measurement must see them.
@@ -72,7 +75,7 @@ def test_throughput_benchmark(tmp_path, capsys):
     (row,) = written["results"]
     assert row["config"] == "toy" and row["batch"] == "4 x 60 nt" and row["padded_length"] == 64
     for key in ("parameters_m", "train_step_ms", "train_tokens_per_s", "train_pairs_per_s", "inference_ms",
-                "inference_tokens_per_s", "inference_pairs_per_s"):
+                "inference_tokens_per_s", "inference_pairs_per_s", "train_step_cpu_ms", "inference_cpu_ms"):
         assert positive(row[key]), key
     assert row["train_tokens_per_s"] == pytest.approx(4 * 61 / (row["train_step_ms"] / 1e3))
 

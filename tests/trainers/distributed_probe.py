@@ -7,7 +7,8 @@ Test-only wrapper of the mirLM entry point for tests/trainers/test_distributed.p
     accelerate launch --use_deepspeed --deepspeed_config_file trainers/deepspeed/zero2.json --num_processes 2 \
         tests/trainers/distributed_probe.py ... --use_cpu true
 
-Inside this process only (run_mirlm itself is not modified), it replaces three names of `trainers.run_mirlm`:
+Inside this process only (run_mirlm itself is not modified), it replaces four names of `trainers.run_mirlm`:
+- `build_mirlm_dataset` by a wrapper that numbers the training rows (column `probe_row`, ignored by the collator);
 - `MirLMDataCollator` by a subclass that keeps the rows it collates, in order (the rows of each micro-batch);
 - `MirLMTrainer` by a subclass that adds `ProbeCallback` (state_dict hashes at train begin and after every
   optimizer step, the MIL temperature of the first step) and keeps the loss of every training micro-batch;
@@ -32,6 +33,7 @@ from transformers import TrainerCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, when run as a script
 
+from datasets_scripts.mirlm import build_mirlm_dataset  # noqa: E402
 from trainers import run_mirlm  # noqa: E402
 
 # What the launcher set, read before accelerate and the Trainer add their own variables.
@@ -48,10 +50,17 @@ def state_dict_sha256(model) -> str:
     return digest.hexdigest()
 
 
+def build_numbered_dataset(*args, **kwargs):
+    """The mirLM splits, with the training rows numbered 0..n-1 in `probe_row` (which the collator ignores)."""
+    splits = build_mirlm_dataset(*args, **kwargs)
+    splits["train"] = splits["train"].add_column("probe_row", list(range(len(splits["train"]))))
+    return splits
+
+
 class RecordingCollator(run_mirlm.MirLMDataCollator):
     """The mirLM collator, remembering the rows of every batch it builds (in the order the DataLoader asks)."""
 
-    batches: list = []
+    batches: list = []  # one list per process: the probe runs one Trainer
 
     def __call__(self, rows: list) -> dict:
         RecordingCollator.batches.append([dict(row) for row in rows])
@@ -59,14 +68,15 @@ class RecordingCollator(run_mirlm.MirLMDataCollator):
 
 
 class ProbeCallback(TrainerCallback):
+    """Weights at train begin (kept for the recomputation), their hash after every step, tau of the first step."""
+
     def __init__(self):
         self.initial_state = None
         self.hashes = {}  # global step -> state_dict sha256 after that step (0: train begin)
-        self.first_step_temperature = None
-        self.args = self.state = None
+        self.first_step_temperature = None  # set by TemperatureAnnealingCallback at the step's begin
+        self.final_hash = None
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self.args, self.state = args, state
         self.initial_state = {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
         self.hashes[state.global_step] = state_dict_sha256(model)
 
@@ -80,7 +90,9 @@ class ProbeCallback(TrainerCallback):
 
 
 class ProbeTrainer(run_mirlm.MirLMTrainer):
-    instance = None
+    """MirLMTrainer with `ProbeCallback`, keeping the loss of every training micro-batch as computed in training."""
+
+    instance = None  # the process's trainer, for main() below
 
     def __init__(self, *args, **kwargs):
         self.probe = ProbeCallback()
@@ -98,7 +110,7 @@ class ProbeTrainer(run_mirlm.MirLMTrainer):
 
 
 class StopBeforeExport(Exception):
-    pass
+    """Raised in place of `write_repository` on the main process, right after `trainer.train()`."""
 
 
 def stop_before_export(*args, **kwargs):
@@ -122,6 +134,7 @@ def recompute_first_step_losses(trainer: ProbeTrainer) -> list:
 
 
 def main(argv) -> None:
+    run_mirlm.build_mirlm_dataset = build_numbered_dataset
     run_mirlm.MirLMDataCollator = RecordingCollator
     run_mirlm.MirLMTrainer = ProbeTrainer
     run_mirlm.write_repository = stop_before_export
@@ -153,7 +166,7 @@ def main(argv) -> None:
         "gradient_accumulation_steps": args.gradient_accumulation_steps,
         "per_device_train_batch_size": args.per_device_train_batch_size,
         "global_step": trainer.state.global_step,
-        "batches": [[row["transcript_id"] for row in rows] for rows in RecordingCollator.batches],
+        "batches": [[row["probe_row"] for row in rows] for rows in RecordingCollator.batches],
         "micro_batch_losses": trainer.micro_batch_losses,
         "recomputed_first_step_losses": recompute_first_step_losses(trainer),
         "first_step_temperature": probe.first_step_temperature,

@@ -14,7 +14,7 @@ steps change the weights (the ranks must agree on them).
 On CPU `--use_cpu true` is required with every launcher: without it accelerate finds no GPU and records one
 process in each rank (each trains alone on all the data), and with DeepSpeed `train_batch_size: auto` then
 resolves with world size 1 and DeepSpeed stops on its batch-size check. The first DeepSpeed run of a fresh
-TORCH_EXTENSIONS_DIR compiles DeepSpeed's shared-memory comm op (about 2 minutes on 2 cores); the second reuses it.
+TORCH_EXTENSIONS_DIR compiles DeepSpeed's shared-memory comm op (1-2 minutes on 2 cores); the second reuses it.
 """
 import json
 import os
@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,9 @@ def child_env(port: int) -> dict:
         # the environment's ninja first: a second ninja on PATH hashes build commands differently and rebuilds the op
         "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
     })
-    env.setdefault("TORCH_EXTENSIONS_DIR", str(Path(env.get("HF_HOME", "/tmp")) / "torch_extensions"))
+    # tests/conftest.py sets TORCH_EXTENSIONS_DIR once per run (pytest-xdist workers inherit it): DeepSpeed compiles
+    # its CPU comm op there once; a second process waits on torch's build lock and reuses it.
+    env.setdefault("TORCH_EXTENSIONS_DIR", str(Path(env.get("HF_HOME", tempfile.gettempdir())) / "torch_extensions"))
     return env
 
 
