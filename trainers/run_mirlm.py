@@ -23,10 +23,10 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.mirlm import MirLMDataCollator, build_mirlm_dataset
 from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.families import make_tokenizer
 from hf_models.presets import preset_config
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
-from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
 from trainers.arguments import parse_training_arguments
 from trainers.mirlm.evaluation import evaluate_mirlm
 from trainers.mirlm.plots import plot_position_weights, plot_pr_curves
@@ -144,7 +144,7 @@ def main(argv=None) -> Optional[dict]:
     set_seed(training_args.seed)
     output_dir = repository_folder(training_args)
     config = build_config(args)
-    tokenizer = MirLMTokenizer(mrna_max_len=config.mrna_max_len, mirna_max_len=config.mirna_max_len)
+    tokenizer = make_tokenizer("mirlm", config)
     splits = build_mirlm_dataset(args.data, size=args.data_size, seed=args.dataset_seed)
     model = MirLMForTargetPrediction(config)
     logger.info("mirLM %s: %.2fM parameters, %d train / %d validation / %d test pairs", args.preset,
