@@ -4,6 +4,7 @@ import os
 import platform
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict
@@ -100,3 +101,11 @@ def markdown_table(rows: list, columns: Dict[str, str]) -> str:
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row[key]) for key in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def report(results: dict, output, columns: Dict[str, str]) -> dict:
+    """Write `results` as JSON to `output`, print its table, and return it."""
+    write_json(output, results)
+    print(markdown_table(results["results"], columns))
+    print(f"\nwritten to {output}", file=sys.stderr)
+    return results

@@ -28,9 +28,8 @@ from benchmarks.common import (
     RESULTS_DIR,
     environment,
     interleaved_medians,
-    markdown_table,
     peak_rss_increase_mib,
-    write_json,
+    report,
 )
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMSlidingWindowAttention
@@ -191,10 +190,7 @@ def main(argv=None) -> dict:
         results = run(args)
     finally:
         torch.set_num_threads(threads)
-    write_json(args.output, results)
-    print(markdown_table(results["results"], TABLE_COLUMNS))
-    print(f"\nwritten to {args.output}", file=sys.stderr)
-    return results
+    return report(results, args.output, TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

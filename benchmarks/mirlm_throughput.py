@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, markdown_table, write_json
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
@@ -132,10 +132,7 @@ def main(argv=None) -> dict:
         results = run(args)
     finally:
         torch.set_num_threads(threads)
-    write_json(args.output, results)
-    print(markdown_table(results["results"], TABLE_COLUMNS))
-    print(f"\nwritten to {args.output}", file=sys.stderr)
-    return results
+    return report(results, args.output, TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

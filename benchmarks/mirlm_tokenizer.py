@@ -17,12 +17,11 @@ all outputs are checked to be equal before timing.
 import argparse
 import os
 import random
-import sys
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, markdown_table, write_json
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
 from modeling.mirlm.tokenization_mirlm import CHAR_TO_BASE, VOCAB, MirLMTokenizer
 
 
@@ -137,11 +136,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    results = run(args)
-    write_json(args.output, results)
-    print(markdown_table(results["results"], TABLE_COLUMNS))
-    print(f"\nwritten to {args.output}", file=sys.stderr)
-    return results
+    return report(run(args), args.output, TABLE_COLUMNS)
 
 
 if __name__ == "__main__":
