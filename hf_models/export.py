@@ -102,7 +102,7 @@ def export_untrained(family: str, preset: str, output_dir, *, seed: int = 0, rep
     torch.manual_seed(seed)
     model = get_family(family).head_class(config).eval()
     card = {"untrained": True, "preset": preset,
-            "training_summary": {"preset": preset, "size": preset_cost(family, preset)["note"], "training": "none"}}
+            "training_summary": {"preset": preset, "size": "{parameters:,} parameters; {note}".format(**preset_cost(family, preset)), "training": "none"}}
     return _export(model, make_tokenizer(family, config), Path(output_dir), card, repo_id=repo_id, overwrite=overwrite)
 
 
