@@ -2,10 +2,11 @@
 Training and inference throughput of `MirLMForTargetPrediction` on CPU: mRNA tokens per second of a forward +
 backward step (train mode, loss with bag + span terms) and of a forward pass (eval mode, no grad).
 
-Configurations:
-- demo: hidden 128, 4 heads, 2 layers, feed-forward 256, k-mer convolution 9, window 40; batch 32 x 300 nt;
-- seed: the seed design (hidden 1024, 8 heads, 4 layers, feed-forward 4096, window 40); batch 4 x 300 nt
-  (a reference for what the full-size model costs on a CPU; off with `--configs demo`).
+Configurations are the presets of `hf_models.presets` (one source of truth):
+- demo: the `demo` preset (what `make demo` trains); batch 32 x 300 nt;
+- base: the seed design (hidden 1024, 8 heads, 4 layers, feed-forward 4096, window 40); batch 4 x 300 nt
+  (a reference for what the full-size model costs on a CPU; off with `--configs demo`);
+- tiny: the `tiny` preset, for the smoke test.
 
 Every pair is 300 nt of mRNA + [MRNA_CLS] (301 tokens, padded to 304 as the collator does with
 pad_to_multiple_of=8) and a 22-nt miRNA; half the pairs are positives with a site. Tokens counted: real mRNA
@@ -23,16 +24,12 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
-from modeling.mirlm.configuration_mirlm import MirLMConfig
+from hf_models.presets import PRESETS, preset_config
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
 
-CONFIGS = {
-    "demo": dict(hidden_size=128, num_attention_heads=4, num_hidden_layers=2, intermediate_size=256, kmer_conv_size=9),
-    "seed": dict(hidden_size=1024, num_attention_heads=8, num_hidden_layers=4, intermediate_size=4096),
-    "toy": dict(hidden_size=32, num_attention_heads=2, num_hidden_layers=1, intermediate_size=64, kmer_conv_size=5),
-}
-BATCH_SIZES = {"demo": 32, "seed": 4, "toy": 4}
+CONFIGS = PRESETS["mirlm"]
+BATCH_SIZES = {"demo": 32, "base": 4, "tiny": 4}
 
 
 def make_batch(batch_size: int, mrna_nt: int, seed: int = 0) -> dict:
@@ -50,7 +47,7 @@ def make_batch(batch_size: int, mrna_nt: int, seed: int = 0) -> dict:
 
 def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int) -> dict:
     torch.manual_seed(0)
-    config = MirLMConfig(**CONFIGS[name])
+    config = preset_config("mirlm", name)
     model = MirLMForTargetPrediction(config)
     batch = make_batch(batch_size, mrna_nt)
 
@@ -110,7 +107,7 @@ TABLE_COLUMNS = {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["demo", "seed"])
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["demo", "base"])
     parser.add_argument("--batch-size", type=int, default=None, help="overrides the per-config batch size")
     parser.add_argument("--mrna-nt", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=2)
@@ -120,7 +117,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.configs, args.mrna_nt, args.warmup, args.repeats = ["toy"], 60, 0, 1
+        args.configs, args.mrna_nt, args.warmup, args.repeats = ["tiny"], 60, 0, 1
     return args
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from benchmarks import mirlm_attention, mirlm_throughput, mirlm_tokenizer
+from hf_models.presets import PRESETS
 
 
 def run_quick(module, tmp_path, capsys) -> tuple:
@@ -73,7 +74,7 @@ def test_tokenizer_baselines_give_the_same_tensors():
 def test_throughput_benchmark(tmp_path, capsys):
     written, _ = run_quick(mirlm_throughput, tmp_path, capsys)
     (row,) = written["results"]
-    assert row["config"] == "toy" and row["batch"] == "4 x 60 nt" and row["padded_length"] == 64
+    assert row["config"] == "tiny" and row["batch"] == "4 x 60 nt" and row["padded_length"] == 64
     for key in ("parameters_m", "train_step_ms", "train_tokens_per_s", "train_pairs_per_s", "inference_ms",
                 "inference_tokens_per_s", "inference_pairs_per_s", "train_step_cpu_ms", "inference_cpu_ms"):
         assert positive(row[key]), key
@@ -81,9 +82,7 @@ def test_throughput_benchmark(tmp_path, capsys):
 
 
 def test_benchmark_configs_are_the_documented_ones():
-    assert mirlm_throughput.CONFIGS["demo"] == dict(
-        hidden_size=128, num_attention_heads=4, num_hidden_layers=2, intermediate_size=256, kmer_conv_size=9
-    )
+    assert mirlm_throughput.CONFIGS["demo"] is PRESETS["mirlm"]["demo"]  # what `make demo` trains
     assert mirlm_throughput.BATCH_SIZES["demo"] == 32
     args = mirlm_attention.parse_args([])
     assert (args.lengths, args.hidden, args.heads, args.window, args.batch) == ([520, 2048, 8192], 256, 8, 40, 1)
