@@ -195,8 +195,9 @@ class MirLMPairingBias(nn.Module):
         self.vocab_size = config.vocab_size
         self.pair_scores = nn.Embedding(config.vocab_size**2, config.pairing_window * config.num_attention_heads)
 
-    def forward(self, input_ids: torch.Tensor, mirna_input_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, mirna_input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         pairs = self.pair_scores(input_ids[:, :, None] * self.vocab_size + mirna_input_ids[:, None, :])
+        pairs = pairs * attention_mask[:, :, None, None].to(pairs.dtype)  # padding pairs with nothing
         batch, mrna_len, mirna_len, _ = pairs.shape
         pairs = pairs.view(batch, mrna_len, mirna_len, self.window, self.num_heads)
         duplex = pairs.new_zeros(batch, mrna_len, mirna_len, self.num_heads)
@@ -360,7 +361,7 @@ class MirLMModel(MirLMPreTrainedModel):
         hidden_states, mirna_states = self.embeddings(input_ids, attention_mask, mirna_input_ids, mirna_attention_mask)
         for layer in self.mirna_layers:
             mirna_states = layer(mirna_states, mirna_attention_mask)
-        pairing_bias = self.pairing_bias(input_ids, mirna_input_ids) if self.pairing_bias is not None else None
+        pairing_bias = None if self.pairing_bias is None else self.pairing_bias(input_ids, mirna_input_ids, attention_mask)
         all_hidden_states = (hidden_states,) if output_hidden_states else None
         for layer in self.layers:
             hidden_states = layer(hidden_states, attention_mask, global_attention_mask, mirna_states, mirna_attention_mask, pairing_bias)

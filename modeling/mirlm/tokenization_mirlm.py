@@ -5,6 +5,7 @@ import os
 from typing import Optional, Sequence, Union
 
 import numpy as np
+import torch
 from transformers import BatchEncoding, PreTrainedTokenizer
 
 # The vocabulary, in id order. `[MRNA_CLS]` sits at 7, right after the seven generic special tokens (the
@@ -198,4 +199,6 @@ class MirLMTokenizer(PreTrainedTokenizer):
                 raise ValueError(f"site of pair #{i} [{starts[i]}, {ends[i]}] is not inside its {mrna_lengths[i]}-nt mRNA")
             data["start_positions"] = np.where(has_site, starts + 1, -100)
             data["end_positions"] = np.where(has_site, ends + 1, -100)
+        if return_tensors == "pt":  # zero-copy; BatchEncoding's own conversion copies row by row
+            return BatchEncoding({key: torch.from_numpy(value) for key, value in data.items()})
         return BatchEncoding(data, tensor_type=return_tensors)

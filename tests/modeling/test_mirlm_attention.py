@@ -160,7 +160,7 @@ def test_gradients_match_the_dense_reference():
 def test_gradient_checkpointing_gives_the_same_gradients(enable):
     config = MirLMConfig(
         hidden_size=32, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64, attention_window=8,
-        kmer_conv_size=5, mirna_num_layers=1, mrna_max_len=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        kmer_conv_size=5, pairing_window=5, mirna_num_layers=1, mrna_max_len=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
     )
     model = MirLMForTargetPrediction(config).train()
     batch = MirLMTokenizer(mrna_max_len=64).encode_pairs(

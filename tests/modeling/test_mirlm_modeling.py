@@ -17,7 +17,8 @@ MIR21 = "UAGCUUAUCAGACUGAUGUUGA"
 def tiny_config(**overrides) -> MirLMConfig:
     values = dict(
         hidden_size=32, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64, attention_window=8,
-        kmer_conv_size=5, mrna_max_len=MAX_LEN, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        kmer_conv_size=5, pairing_window=5, mrna_max_len=MAX_LEN, hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
     )
     return MirLMConfig(**{**values, **overrides})
 
@@ -177,7 +178,11 @@ def test_batch_without_positives_backpropagates(tok):
 
 
 # -- padding invariance ------------------------------------------------------------------------------------
-def test_padding_does_not_change_the_prediction(model, tok):
+@pytest.mark.parametrize("pairing_window", [0, 5])
+def test_padding_does_not_change_the_prediction(tok, pairing_window):
+    model = MirLMForTargetPrediction(tiny_config(pairing_window=pairing_window)).eval()
+    if pairing_window:  # trained pair scores are O(1), not the init's 0.02: make a padding leak visible
+        torch.nn.init.normal_(model.mirlm.pairing_bias.pair_scores.weight, std=1.0)
     mrna, mirna = "GGATTACACTACCTCAAGTCCGATCGGATACGTTAGC", LET7
     padded = {
         "alone_longest": tok.encode_pairs(mrna, mirna, padding="longest"),
@@ -207,6 +212,7 @@ def test_padding_does_not_change_the_prediction(model, tok):
         ({"kmer_conv_size": -1}, "odd"),
         ({"mil_temperature": 0.0}, "positive"),
         ({"mil_temperature": -0.1}, "positive"),
+        ({"pairing_window": -1}, "pairing_window"),
     ],
 )
 def test_config_validation(kwargs, message):
