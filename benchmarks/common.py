@@ -6,6 +6,7 @@ import re
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict
 
@@ -109,3 +110,14 @@ def report(results: dict, output, columns: Dict[str, str]) -> dict:
     print(markdown_table(results["results"], columns))
     print(f"\nwritten to {output}", file=sys.stderr)
     return results
+
+
+@contextmanager
+def torch_threads(count):
+    """Run the block with `count` torch threads (None: leave it), then restore the previous number."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count or previous)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -30,6 +30,7 @@ from benchmarks.common import (
     interleaved_medians,
     peak_rss_increase_mib,
     report,
+    torch_threads,
 )
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMSlidingWindowAttention
@@ -179,17 +180,13 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads or threads)
-    try:
+    with torch_threads(args.threads):
         if args.measure_memory:  # child process of measure_memory_in_subprocess
             step, _, _ = build_step(args.measure_memory, args.lengths[0], args.hidden, args.heads, args.window, args.batch)
             step()  # first call: one-time allocations (thread pools, kernels) are not part of a step's cost
             print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(step)}))
             return {}
         results = run(args)
-    finally:
-        torch.set_num_threads(threads)
     return report(results, args.output, TABLE_COLUMNS)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
 from hf_models.presets import PRESETS, preset_config
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
@@ -123,12 +123,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         results = run(args)
-    finally:
-        torch.set_num_threads(threads)
     return report(results, args.output, TABLE_COLUMNS)
 
 
