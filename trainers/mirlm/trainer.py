@@ -40,15 +40,13 @@ class MirLMTrainer(Trainer):
     - anneals the MIL temperature with `TemperatureAnnealingCallback` (disable with `anneal_temperature=None`).
     """
 
-    def __init__(self, *args, anneal_temperature: tuple = (0.2, 0.05), **kwargs):
-        training_args = kwargs.get("args") if "args" in kwargs else (args[1] if len(args) > 1 else None)
-        if training_args is not None:
-            training_args.label_names = LABEL_NAMES
-            training_args.remove_unused_columns = False  # raw strings go to the collator
-        model = kwargs.get("model") if "model" in kwargs else (args[0] if args else None)
+    def __init__(self, model=None, args=None, *, anneal_temperature: tuple = (0.2, 0.05), **kwargs):
+        if args is not None:
+            args.label_names = LABEL_NAMES
+            args.remove_unused_columns = False  # raw strings go to the collator
         if model is not None:
             kwargs.setdefault("compute_metrics", partial(compute_trainer_metrics, max_span_length=model.config.mirna_max_len))
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if anneal_temperature:
             callbacks.append(TemperatureAnnealingCallback(*anneal_temperature))
-        super().__init__(*args, callbacks=callbacks, **kwargs)
+        super().__init__(model, args, callbacks=callbacks, **kwargs)
