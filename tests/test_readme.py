@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from hf_models import FAMILIES
 from trainers.cli import build_parser
 from trainers.cli import main as biohf
 
@@ -17,8 +18,9 @@ def _blocks(language: str) -> list:
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # The README loads `outputs/demo/mirlm`, which `make demo` writes; an untrained export has the same structure.
-    biohf(["export", "mirlm", "--preset", "tiny", "--output-dir", "outputs/demo/mirlm"])
+    # The README loads `outputs/demo/<family>`, which `make demo` writes; an untrained export has the same structure.
+    for family in FAMILIES:
+        biohf(["export", family, "--preset", "tiny", "--output-dir", f"outputs/demo/{family}"])
     blocks = _blocks("python")
     assert blocks, "the README has Python examples"
     namespace = {}
