@@ -1,0 +1,89 @@
+"""
+Sample file formats read by the TissueBERT pipeline (and by biohf's data builders): the design notes' per-sample
+`.npz`, and wgbstools `.beta` files aggregated over regions given as CpG-index ranges.
+
+wgbstools `.beta`: a flat binary file of uint8 pairs, one pair per CpG of the reference genome in CpG-index order:
+(number of methylated calls, coverage). A region BED for it has the columns `chr start end startCpG endCpG`
+(0-based CpG indices, end exclusive; the output of `wgbstools convert`); the region mean is
+sum(methylated) / sum(coverage) over its CpGs, missing (NaN) where the coverage is 0.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def load_npz_sample(path) -> dict:
+    """`{"methylation": (regions, 150) uint8, "dna_tokens": ... or None, "tissue_label": int or None}` of one sample file."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "methylation" not in data.files:
+                raise ValueError(f"{path}: no 'methylation' array (found {data.files}); expected the per-sample layout "
+                                 "with 'methylation' (regions, 150) and 'dna_tokens' (regions, 150)")
+            sample = {"methylation": data["methylation"],
+                      "dna_tokens": data["dna_tokens"] if "dna_tokens" in data.files else None,
+                      "tissue_label": int(data["tissue_label"]) if "tissue_label" in data.files else None}
+    except (OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable .npz file ({error})") from None
+    if sample["methylation"].ndim != 2:
+        raise ValueError(f"{path}: 'methylation' must be (regions, positions), got shape {sample['methylation'].shape}")
+    if sample["dna_tokens"] is not None and sample["dna_tokens"].shape != sample["methylation"].shape:
+        raise ValueError(f"{path}: 'dna_tokens' {sample['dna_tokens'].shape} and 'methylation' "
+                         f"{sample['methylation'].shape} differ in shape")
+    return sample
+
+
+def read_beta(path) -> tuple:
+    """(methylated calls, coverage) per CpG, two uint8 arrays, from a wgbstools `.beta` file."""
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % 2:
+        raise ValueError(f"{path}: {raw.size} bytes is odd; a .beta file holds uint8 (methylated, coverage) pairs")
+    pairs = raw.reshape(-1, 2)
+    bad = pairs[:, 0] > pairs[:, 1]
+    if bad.any():
+        cpg = int(np.argmax(bad))
+        raise ValueError(f"{path}: CpG {cpg} has {pairs[cpg, 0]} methylated calls but coverage {pairs[cpg, 1]}")
+    return pairs[:, 0], pairs[:, 1]
+
+
+def read_region_bed(path) -> tuple:
+    """(names "chr:start-end", (regions, 2) int64 [startCpG, endCpG)) from a region BED with CpG-index columns 4-5."""
+    path = Path(path)
+    names, ranges = [], []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 5:
+                raise ValueError(f"{path}:{number}: expected chr, start, end, startCpG, endCpG (tab-separated), got {len(fields)} column(s)")
+            try:
+                start, end, first, last = (int(f) for f in fields[1:5])
+            except ValueError:
+                if not names and not ranges:  # a header line
+                    continue
+                raise ValueError(f"{path}:{number}: start, end, startCpG, endCpG must be integers, got {fields[1:5]}") from None
+            if end <= start or last < first or first < 0:
+                raise ValueError(f"{path}:{number}: bad region {fields[:5]} (need start < end, 0 <= startCpG <= endCpG)")
+            names.append(f"{fields[0]}:{start}-{end}")
+            ranges.append((first, last))
+    if not ranges:
+        raise ValueError(f"{path}: no regions")
+    return names, np.asarray(ranges, dtype=np.int64)
+
+
+def aggregate_beta(methylated: np.ndarray, coverage: np.ndarray, ranges) -> tuple:
+    """Region means (NaN where no coverage) and summed coverage over `[startCpG, endCpG)` ranges."""
+    ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    if ranges.size and ranges[:, 1].max() > methylated.shape[0]:
+        raise ValueError(f"regions reach CpG {int(ranges[:, 1].max())} but the .beta file has {methylated.shape[0]} CpGs "
+                         "(a different reference genome?)")
+    cum_methylated = np.concatenate([[0], np.cumsum(methylated, dtype=np.int64)])
+    cum_coverage = np.concatenate([[0], np.cumsum(coverage, dtype=np.int64)])
+    total = (cum_coverage[ranges[:, 1]] - cum_coverage[ranges[:, 0]]).astype(np.float32)
+    hits = (cum_methylated[ranges[:, 1]] - cum_methylated[ranges[:, 0]]).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(total > 0, hits / np.maximum(total, 1), np.nan).astype(np.float32)
+    return means, total
