@@ -1,0 +1,261 @@
+"""
+Readers for methylation samples in the formats people have, all into one `SampleTable` (region means per sample).
+
+    npz folder      one `.npz` per sample (`file_042_Liver.npz`: `methylation` (regions, 150) states 0/1/2,
+                    `dna_tokens` (regions, 150), optional `tissue_label`) + `metadata.csv`
+    HDF5            `dna_tokens` (N, 150), `methylation` (S, N, 150), `tissue_labels` (S,), `filenames` (S,)
+                    (+ `metadata.csv` beside it, or the file's `tissues` attribute for the label names)
+    .beta folder    wgbstools `.beta` files + `regions.bed` (chr start end startCpG endCpG) + `metadata.csv`
+    beta table      region x sample TSV: `chr start end [startCpG endCpG ...]` then one column of beta values per
+                    sample (NA = missing), the layout of `wgbstools beta_to_table`; samples named in `metadata.csv`
+
+`metadata.csv` has the columns `filename`, `tissue` and optionally `tissue_index`, `group` (augmentation group:
+every copy of a sample shares it; default: the file's own stem) and `subtype`.
+"""
+
+import csv
+import gzip
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from modeling.tissuebert.configuration_tissuebert import TISSUES
+from modeling.tissuebert.formats_tissuebert import aggregate_beta, load_npz_sample, read_beta, read_region_bed
+from modeling.tissuebert.tokenization_tissuebert import region_means
+
+
+@dataclass
+class SampleTable:
+    """Samples as region means. `methylation(i)` / `dna_tokens` exist only for formats that keep per-position states."""
+
+    filenames: list
+    tissues: tuple                  # label names, in label-id order
+    tissue_index: np.ndarray        # (S,) label ids from the tissue names
+    groups: list                    # augmentation group per sample
+    means: np.ndarray               # (S, N) float32, NaN = region without a call
+    coverage: np.ndarray            # (S, N) calls (or reads) per region
+    region_names: list
+    source: str
+    region_cpg_ranges: Optional[np.ndarray] = None
+    subtypes: Optional[list] = None
+    metadata_index: Optional[np.ndarray] = None   # tissue_index column of the metadata, as written (-1 = absent)
+    file_labels: Optional[np.ndarray] = None      # label stored inside the data file(s) (-1 = none)
+    dna_tokens: Optional[np.ndarray] = None       # (N, L) 3-mer ids, shared by every sample
+    methylation: Optional[Callable] = field(default=None, repr=False)  # i -> (N, L) uint8 states
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.filenames)
+
+    @property
+    def num_regions(self) -> int:
+        return self.means.shape[1]
+
+
+def label_names(tissues: list) -> tuple:
+    """The label order: the default 22 tissues' order when all names are among them, else sorted names."""
+    names = set(tissues)
+    return TISSUES if names <= set(TISSUES) else tuple(sorted(names))
+
+
+def read_metadata(path) -> dict:
+    """`metadata.csv` -> {"filename", "tissue", "group", "subtype", "tissue_index"} lists (clear errors)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no metadata file {path}: it needs the columns filename, tissue (optionally tissue_index, group, subtype)")
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"filename", "tissue"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {sorted(missing)}; found {reader.fieldnames}")
+        rows = list(reader)
+    if not rows:
+        raise ValueError(f"{path}: no samples")
+    columns = {"filename": [], "tissue": [], "group": [], "subtype": [], "tissue_index": []}
+    for number, row in enumerate(rows, 2):
+        if not row["filename"] or not row["tissue"]:
+            raise ValueError(f"{path}:{number}: empty filename or tissue")
+        columns["filename"].append(row["filename"])
+        columns["tissue"].append(row["tissue"])
+        columns["group"].append(row.get("group") or Path(row["filename"]).stem)
+        columns["subtype"].append(row.get("subtype") or row["tissue"])
+        try:
+            columns["tissue_index"].append(int(row["tissue_index"]) if row.get("tissue_index") not in (None, "") else -1)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: tissue_index {row['tissue_index']!r} is not an integer") from None
+    duplicated = {f for f in columns["filename"] if columns["filename"].count(f) > 1}
+    if duplicated:
+        raise ValueError(f"{path}: filename(s) listed twice: {sorted(duplicated)[:5]}")
+    return columns
+
+
+def _table(meta: dict, means, coverage, region_names, source, **extra) -> SampleTable:
+    tissues = label_names(meta["tissue"])
+    return SampleTable(
+        filenames=list(meta["filename"]), tissues=tissues,
+        tissue_index=np.array([tissues.index(t) for t in meta["tissue"]], dtype=np.int64),
+        groups=list(meta["group"]), subtypes=list(meta["subtype"]), means=np.asarray(means, dtype=np.float32),
+        coverage=np.asarray(coverage, dtype=np.float32), region_names=list(region_names), source=source,
+        metadata_index=np.asarray(meta["tissue_index"], dtype=np.int64), **extra)
+
+
+def read_npz_folder(folder, metadata=None, progress: bool = True) -> SampleTable:
+    """A folder of per-sample `.npz` files listed in `metadata.csv` (default: the folder's own)."""
+    folder = Path(folder)
+    meta = read_metadata(metadata or folder / "metadata.csv")
+    means, coverage, labels, dna_tokens = [], [], [], None
+    for name in tqdm(meta["filename"], desc=f"reading {folder.name}", disable=not progress, leave=False):
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: listed in the metadata but not in {folder}")
+        sample = load_npz_sample(path)
+        if dna_tokens is None:
+            dna_tokens = sample["dna_tokens"]
+        if means and sample["methylation"].shape[0] != len(means[0]):
+            raise ValueError(f"{path}: {sample['methylation'].shape[0]} regions, the first file has {len(means[0])}")
+        m, c = region_means(sample["methylation"])
+        means.append(m)
+        coverage.append(c)
+        labels.append(-1 if sample["tissue_label"] is None else sample["tissue_label"])
+    bed = folder / "regions.bed"
+    region_names, ranges = read_region_bed(bed) if bed.is_file() else ([f"region_{r}" for r in range(len(means[0]))], None)
+    files = [folder / name for name in meta["filename"]]
+    return _table(meta, means, coverage, region_names, f"npz folder {folder}", file_labels=np.array(labels),
+                  dna_tokens=dna_tokens, region_cpg_ranges=ranges,
+                  methylation=lambda i: load_npz_sample(files[i])["methylation"])
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("reading HDF5 needs h5py: pip install 'biohf[methylation]' (or pip install h5py)") from None
+    return h5py
+
+
+def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
+    """The notes' HDF5 layout (see the module docstring); labels from `metadata.csv` beside it if there is one."""
+    h5py = _h5py()
+    path = Path(path)
+    with h5py.File(path, "r") as handle:
+        missing = {"methylation", "tissue_labels"} - set(handle)
+        if missing:
+            raise ValueError(f"{path}: missing dataset(s) {sorted(missing)}; found {sorted(handle)}")
+        methylation = handle["methylation"]
+        if methylation.ndim != 3:
+            raise ValueError(f"{path}: 'methylation' must be (samples, regions, positions), got {methylation.shape}")
+        labels = handle["tissue_labels"][:].astype(np.int64)
+        filenames = [f.decode() if isinstance(f, bytes) else str(f) for f in handle["filenames"][:]] \
+            if "filenames" in handle else [f"sample_{i:04d}" for i in range(len(labels))]
+        names = [str(t) for t in handle.attrs.get("tissues", [])]
+        region_names = [r.decode() if isinstance(r, bytes) else str(r) for r in handle["regions"][:]] \
+            if "regions" in handle else [f"region_{r}" for r in range(methylation.shape[1])]
+        dna_tokens = handle["dna_tokens"][:] if "dna_tokens" in handle else None
+        means, coverage = np.empty(methylation.shape[:2], np.float32), np.empty(methylation.shape[:2], np.float32)
+        for i in tqdm(range(methylation.shape[0]), desc=f"reading {path.name}", disable=not progress, leave=False):
+            means[i], coverage[i] = region_means(methylation[i])
+    sidecar = Path(metadata) if metadata else path.with_name("metadata.csv")
+    if sidecar.is_file():
+        meta = read_metadata(sidecar)
+        if meta["filename"] != filenames:
+            raise ValueError(f"{sidecar}: filenames differ from {path}'s 'filenames' (order matters)")
+    else:
+        if not names:
+            raise ValueError(f"{path}: no metadata.csv beside it and no 'tissues' attribute to name the labels")
+        meta = {"filename": filenames, "tissue": [names[i] for i in labels], "group": [Path(f).stem for f in filenames],
+                "subtype": [names[i] for i in labels], "tissue_index": list(labels)}
+
+    def load(i):
+        with h5py.File(path, "r") as handle:
+            return handle["methylation"][i]
+
+    return _table(meta, means, coverage, region_names, f"HDF5 {path}", file_labels=labels, dna_tokens=dna_tokens,
+                  methylation=load)
+
+
+def read_beta_folder(folder, regions_bed=None, metadata=None, progress: bool = True) -> SampleTable:
+    """wgbstools `.beta` files listed in `metadata.csv`, aggregated over `regions.bed` (defaults: in the folder)."""
+    folder = Path(folder)
+    meta = read_metadata(metadata or folder / "metadata.csv")
+    region_names, ranges = read_region_bed(regions_bed or folder / "regions.bed")
+    means, coverage = [], []
+    for name in tqdm(meta["filename"], desc=f"reading {folder.name}", disable=not progress, leave=False):
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: listed in the metadata but not in {folder}")
+        m, c = aggregate_beta(*read_beta(path), ranges)
+        means.append(m)
+        coverage.append(c)
+    return _table(meta, means, coverage, region_names, f".beta folder {folder}", region_cpg_ranges=ranges)
+
+
+ANNOTATION_COLUMNS = {"chr", "start", "end", "startcpg", "endcpg", "target", "name", "direction", "region", "gene"}
+
+
+def read_beta_table(path, metadata=None) -> SampleTable:
+    """A region x sample TSV of beta values (see the module docstring); `metadata.csv` beside it names the samples."""
+    path = Path(path)
+    meta = read_metadata(metadata or path.with_name("metadata.csv"))
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        lower = [h.lower() for h in header]
+        if lower[:3] != ["chr", "start", "end"]:
+            raise ValueError(f"{path}: the first columns must be chr, start, end (tab-separated); got {header[:3]}")
+        missing = [f for f in meta["filename"] if f not in header]
+        if missing:
+            raise ValueError(f"{path}: sample column(s) {missing[:5]} of the metadata are not in the table header")
+        columns = [header.index(f) for f in meta["filename"]]
+        cpg = ("startcpg" in lower and "endcpg" in lower)
+        names, values, ranges = [], [], []
+        for number, line in enumerate(handle, 2):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != len(header):
+                raise ValueError(f"{path}:{number}: {len(fields)} columns, the header has {len(header)}")
+            names.append(f"{fields[0]}:{fields[1]}-{fields[2]}")
+            try:
+                values.append([np.nan if fields[c] in ("", "NA", "NaN", "nan", ".") else float(fields[c]) for c in columns])
+            except ValueError as error:
+                raise ValueError(f"{path}:{number}: not a beta value ({error})") from None
+            if cpg:
+                ranges.append((int(fields[lower.index("startcpg")]), int(fields[lower.index("endcpg")])))
+    means = np.asarray(values, dtype=np.float32).T
+    if means.size and (np.nanmax(means) > 1 or np.nanmin(means) < 0):
+        raise ValueError(f"{path}: beta values must be in [0, 1] (a percentage table? divide by 100)")
+    present = ~np.isnan(means)
+    return _table(meta, means, present.astype(np.float32), names, f"beta table {path}",
+                  region_cpg_ranges=np.asarray(ranges, dtype=np.int64) if cpg else None)
+
+
+def detect_format(path) -> str:
+    """'npz', 'hdf5', 'beta' or 'table' for a path, from its kind and extension."""
+    path = Path(path)
+    if path.is_dir():
+        if any(path.glob("*.npz")):
+            return "npz"
+        if any(path.glob("*.beta")):
+            return "beta"
+        raise ValueError(f"{path}: a folder without .npz or .beta files")
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    suffixes = "".join(path.suffixes).lower()
+    if suffixes.endswith((".h5", ".hdf5")):
+        return "hdf5"
+    if suffixes.endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        return "table"
+    raise ValueError(f"{path}: unknown format; give a folder of .npz or .beta files, an .h5/.hdf5 file or a .tsv table")
+
+
+def read_samples(path, metadata=None, regions_bed=None, progress: bool = True) -> SampleTable:
+    """Any supported format (`detect_format`)."""
+    kind = detect_format(path)
+    if kind == "npz":
+        return read_npz_folder(path, metadata, progress)
+    if kind == "hdf5":
+        return read_hdf5(path, metadata, progress)
+    if kind == "beta":
+        return read_beta_folder(path, regions_bed, metadata, progress)
+    return read_beta_table(path, metadata)
