@@ -33,7 +33,10 @@ class Mutation2TextConfig(PretrainedConfig):
             (after ESM's last layer norm), otherwise an index into the encoder's hidden states (0 = embeddings).
         gca_num_layers / gca_num_heads / gca_intermediate_size: the gated cross-attention in which the mutant
             attends to the wild type (Idefics-style tanh gates, initialised at 0). The delta representation is
-            its output minus the wild-type states.
+            its output for the mutant minus its output for the wild type (both attending to the wild type): zero
+            where residue and context are unchanged, mutant minus wild-type states at initialisation.
+        gca_relative_window: w > 0 adds a learned per-head bias for every offset in [-w, w] to that attention,
+            so a residue reads its neighbours at given offsets (a motif); 0 = content-based attention only.
         resampler_depth / resampler_num_heads / resampler_head_dim: the Perceiver resampler condensing the delta
             into `num_media_tokens` latents (protein width).
         num_media_tokens: how many LLM positions one `<delta_P>` placeholder expands to.
@@ -58,6 +61,7 @@ class Mutation2TextConfig(PretrainedConfig):
         gca_num_layers: int = 1,
         gca_num_heads: int = 4,
         gca_intermediate_size: int = None,
+        gca_relative_window: int = 0,
         resampler_depth: int = 2,
         resampler_num_heads: int = 4,
         resampler_head_dim: int = 64,
@@ -82,8 +86,8 @@ class Mutation2TextConfig(PretrainedConfig):
             raise ValueError(f"mm_protein_select_layer must be -1 or in 0..{layers}, got {mm_protein_select_layer}")
         if projector_type not in ("mlp2x_gelu", "linear"):
             raise ValueError(f"projector_type must be 'mlp2x_gelu' or 'linear', got {projector_type!r}")
-        if num_media_tokens < 1 or resampler_depth < 0 or gca_num_layers < 0:
-            raise ValueError("num_media_tokens must be >= 1, resampler_depth and gca_num_layers >= 0")
+        if num_media_tokens < 1 or resampler_depth < 0 or gca_num_layers < 0 or gca_relative_window < 0:
+            raise ValueError("num_media_tokens must be >= 1; resampler_depth, gca_num_layers, gca_relative_window >= 0")
         if protein_max_length + 2 > self.protein_config.max_position_embeddings and protein_encoder \
                 and self.protein_config.position_embedding_type != "rotary":
             raise ValueError("protein_max_length + 2 exceeds the encoder's max_position_embeddings")
@@ -92,6 +96,7 @@ class Mutation2TextConfig(PretrainedConfig):
         self.gca_num_layers = gca_num_layers
         self.gca_num_heads = gca_num_heads
         self.gca_intermediate_size = gca_intermediate_size or 4 * width
+        self.gca_relative_window = gca_relative_window
         self.resampler_depth = resampler_depth
         self.resampler_num_heads = resampler_num_heads
         self.resampler_head_dim = resampler_head_dim

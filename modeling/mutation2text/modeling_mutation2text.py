@@ -64,13 +64,18 @@ class Mutation2TextAttention(nn.Module):
         self.v_proj = nn.Linear(width, inner, bias=False)
         self.o_proj = nn.Linear(inner, width, bias=False)
 
-    def forward(self, queries: torch.Tensor, context: torch.Tensor, context_mask: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(self, queries: torch.Tensor, context: torch.Tensor, context_mask: Optional[torch.Tensor],
+                bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`bias`: optional additive attention bias broadcastable to (batch, heads, queries, context)."""
         batch, n_queries, _ = queries.shape
 
         def heads(x):
             return x.view(batch, x.shape[1], self.num_heads, self.head_dim).transpose(1, 2)
 
         mask = None if context_mask is None else context_mask[:, None, None, :].bool()
+        if bias is not None:
+            bias = bias.to(queries.dtype)
+            mask = bias if mask is None else bias.masked_fill(~mask, torch.finfo(queries.dtype).min)
         out = F.scaled_dot_product_attention(heads(self.q_proj(queries)), heads(self.k_proj(context)),
                                              heads(self.v_proj(context)), attn_mask=mask)
         return self.o_proj(out.transpose(1, 2).reshape(batch, n_queries, -1))
@@ -83,20 +88,34 @@ class Mutation2TextFeedForward(nn.Sequential):
 
 
 class Mutation2TextGatedCrossAttentionLayer(GradientCheckpointingLayer):
-    """Idefics' gated cross-attention block: x + tanh(a) * attn(x -> context); x + tanh(b) * ffn(x); a = b = 0 at init."""
+    """
+    Idefics' gated cross-attention block: x + tanh(a) * attn(x -> context); x + tanh(b) * ffn(x); a = b = 0 at init.
+    With `gca_relative_window` w > 0, each head adds a learned bias per offset j - i in [-w, w] (offsets beyond
+    share one "far" bias per side), so a residue can read its wild-type neighbours at given offsets (a motif).
+    """
 
     def __init__(self, config: Mutation2TextConfig):
         super().__init__()
         width, heads = config.protein_config.hidden_size, config.gca_num_heads
+        self.window = config.gca_relative_window
         self.query_norm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.context_norm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.cross_attention = Mutation2TextAttention(width, heads, width // heads)
         self.feed_forward = Mutation2TextFeedForward(width, config.gca_intermediate_size, config.layer_norm_eps)
         self.attention_gate = nn.Parameter(torch.zeros(1))
         self.feed_forward_gate = nn.Parameter(torch.zeros(1))
+        self.relative_bias = nn.Parameter(torch.zeros(heads, 2 * self.window + 3)) if self.window else None
+
+    def _bias(self, n_queries: int, n_context: int, device) -> Optional[torch.Tensor]:
+        if self.relative_bias is None:
+            return None
+        offsets = torch.arange(n_context, device=device)[None, :] - torch.arange(n_queries, device=device)[:, None]
+        buckets = offsets.clamp(-self.window - 1, self.window + 1) + self.window + 1
+        return self.relative_bias[:, buckets].unsqueeze(0)  # (1, heads, queries, context)
 
     def forward(self, mutant: torch.Tensor, wild_type: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        attended = self.cross_attention(self.query_norm(mutant), self.context_norm(wild_type), mask)
+        bias = self._bias(mutant.shape[1], wild_type.shape[1], mutant.device)
+        attended = self.cross_attention(self.query_norm(mutant), self.context_norm(wild_type), mask, bias)
         mutant = mutant + torch.tanh(self.attention_gate) * attended
         return mutant + torch.tanh(self.feed_forward_gate) * self.feed_forward(mutant)
 
@@ -229,10 +248,14 @@ class Mutation2TextModel(Mutation2TextPreTrainedModel):
             protein_attention_mask = wild_type_embeds.new_ones(wild_type_embeds.shape[:2], dtype=torch.long)
         dtype = self.resampler.latents.dtype
         wild_type_embeds, mutant_embeds = wild_type_embeds.to(dtype), mutant_embeds.to(dtype)
-        hidden = mutant_embeds
+        # The delta: the mutant read against the wild type, minus the wild type read against itself, through the
+        # same gated cross-attention; zero wherever residue and context are unchanged, mutant - wild type at init.
+        both = torch.cat([mutant_embeds, wild_type_embeds])
+        context, mask = torch.cat([wild_type_embeds, wild_type_embeds]), protein_attention_mask.repeat(2, 1)
         for layer in self.gated_cross_attention:
-            hidden = layer(hidden, wild_type_embeds, protein_attention_mask)
-        delta = (hidden - wild_type_embeds) * protein_attention_mask.unsqueeze(-1).to(dtype)
+            both = layer(both, context, mask)
+        mutant_read, wild_type_read = both.chunk(2)
+        delta = (mutant_read - wild_type_read) * protein_attention_mask.unsqueeze(-1).to(dtype)
         return self.projector(self.resampler(delta, protein_attention_mask))
 
     def forward(self, input_ids=None, attention_mask=None, wild_type_input_ids=None, mutant_input_ids=None,

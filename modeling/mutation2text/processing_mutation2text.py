@@ -8,7 +8,7 @@ through `AutoTokenizer` and `AutoProcessor` (trust_remote_code) and serves as TR
 
 Per example, `encode_mutations` builds a chat:
     system: SYSTEM_PROMPT
-    user:   "<delta_P>\nMutation K45A of a 120-residue protein.\n<question>"
+    user:   "<delta_P>\nMutation K45A in a protein of 120 residues.\n<question>"
     assistant: <answer>                                  (training only)
 applies the chat template, expands `<delta_P>` to `num_media_tokens` placeholder ids (LLaVA-style: the model
 scatters the protein features into exactly those positions), and tokenizes wild type and mutant with the ESM-2
@@ -32,7 +32,7 @@ PROTEIN_VOCAB = ["<cls>", "<pad>", "<eos>", "<unk>", "L", "A", "G", "V", "S", "E
                  "N", "F", "Y", "M", "H", "W", "C", "X", "B", "U", "Z", "O", ".", "-", "<null_1>", "<mask>"]
 PROTEIN_PAD_ID, PROTEIN_CLS_ID, PROTEIN_EOS_ID = 1, 0, 2
 
-SYSTEM_PROMPT = "You are an expert in protein biochemistry. Describe the effect of protein mutations precisely."
+SYSTEM_PROMPT = "You are an expert in protein biochemistry who describes the effects of mutations."
 DEFAULT_QUESTION = "What is the effect of this mutation?"
 # ChatML, as SmolLM2-Instruct uses it; a wrapped tokenizer keeps its own template.
 CHATML_TEMPLATE = (
@@ -118,18 +118,24 @@ class Mutation2TextProcessor(TokenizersBackend):
         return [PROTEIN_CLS_ID] + [self.protein_vocab[letter] for letter in sequence] + [PROTEIN_EOS_ID]
 
     # -- prompts ---------------------------------------------------------------------------------------------
-    def build_messages(self, mutation_text: str, length: int, question=None, answer=None) -> list:
-        user = f"{self.delta_token}\nMutation {mutation_text} of a {length}-residue protein.\n{question or DEFAULT_QUESTION}"
+    def build_messages(self, mutation_text: str, length: int, question=None, answer=None, include_protein=True) -> list:
+        user = f"Mutation {mutation_text} in a protein of {length} residues.\n{question or DEFAULT_QUESTION}"
+        if include_protein:
+            user = f"{self.delta_token}\n{user}"
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
         if answer is not None:
             messages.append({"role": "assistant", "content": answer})
         return messages
 
-    def _prompt_ids(self, mutation_text: str, length: int, question) -> list:
-        text = self.apply_chat_template(self.build_messages(mutation_text, length, question), tokenize=False,
-                                        add_generation_prompt=True)
+    def _prompt_ids(self, mutation_text: str, length: int, question, include_protein: bool = True) -> list:
+        messages = self.build_messages(mutation_text, length, question, include_protein=include_protein)
+        text = self.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = self(text, add_special_tokens=False)["input_ids"]
         delta = self.delta_token_id
+        if not include_protein:
+            if delta in ids:
+                raise ValueError(f"a text-only prompt must not hold {self.delta_token}")
+            return ids
         if ids.count(delta) != 1:
             raise ValueError(f"the prompt must hold exactly one {self.delta_token}, found {ids.count(delta)} "
                              "(is it in the question?)")
@@ -137,12 +143,15 @@ class Mutation2TextProcessor(TokenizersBackend):
         return ids[:at] + [delta] * self.num_media_tokens + ids[at + 1:]
 
     def encode_mutations(self, wild_type, mutation=None, mutant=None, question=None, answer=None,
-                         return_tensors: str = "pt", with_protein_ids: bool = True) -> BatchEncoding:
+                         return_tensors: str = "pt", with_protein_ids: bool = True,
+                         include_protein: bool = True) -> BatchEncoding:
         """
         Model inputs for one example (strings) or a batch (lists): `input_ids`, `attention_mask`, `labels` (with
         answers), `wild_type_input_ids`, `mutant_input_ids`, `protein_attention_mask`. Give per example either a
         `mutation` ("K45A", "p.Lys45Ala", "K45A;R50G") or the `mutant` sequence; they are validated against the
-        wild type. `with_protein_ids=False` leaves out the protein ids (for precomputed embeddings).
+        wild type. `with_protein_ids=False` leaves out the protein ids (for precomputed embeddings);
+        `include_protein=False` builds the same chat without `<delta_P>` and without protein inputs (for a plain
+        causal LM: the text-only baseline).
         """
         single = isinstance(wild_type, str)
         wild_types = [wild_type] if single else list(wild_type)
@@ -166,7 +175,7 @@ class Mutation2TextProcessor(TokenizersBackend):
                 wt, mt, substitutions = resolve_mutant(wild_types[i], mutations[i], mutants[i])
             except ValueError as error:
                 raise ValueError(f"example {i}: {error}") from None
-            ids = self._prompt_ids(format_mutations(substitutions), len(wt), questions[i])
+            ids = self._prompt_ids(format_mutations(substitutions), len(wt), questions[i], include_protein)
             labels = [-100] * len(ids)
             if training:
                 answer_ids = self(answers[i] + self.eos_token, add_special_tokens=False)["input_ids"]
@@ -187,7 +196,7 @@ class Mutation2TextProcessor(TokenizersBackend):
         }
         if training:
             batch["labels"] = [pad(r[1], text_length, -100) for r in rows]
-        if with_protein_ids:
+        if with_protein_ids and include_protein:
             # proteins are always right-padded (the encoder's positions start at <cls>)
             batch["wild_type_input_ids"] = [r[2] + [PROTEIN_PAD_ID] * (protein_length - len(r[2])) for r in rows]
             batch["mutant_input_ids"] = [r[3] + [PROTEIN_PAD_ID] * (protein_length - len(r[3])) for r in rows]

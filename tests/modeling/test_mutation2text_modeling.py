@@ -62,10 +62,19 @@ def test_the_mutation_changes_the_output(setup):
         zero = model.get_protein_features(wild_type_input_ids=b["wild_type_input_ids"],
                                           mutant_input_ids=b["mutant_input_ids"],
                                           protein_attention_mask=b["protein_attention_mask"])
-    # with closed gates, identical sequences give a zero delta: the resampler sees only zeros
+    # identical sequences give a zero delta, with open gates too: the resampler sees only zeros
     with torch.no_grad():
         again = model.get_protein_features(wild_type_embeds=torch.zeros(1, 24, 16), mutant_embeds=torch.zeros(1, 24, 16))
-    torch.testing.assert_close(zero, again)
+        torch.testing.assert_close(zero, again)
+        layer = model.model.gated_cross_attention[0]
+        layer.attention_gate.fill_(0.7), layer.feed_forward_gate.fill_(0.3), layer.relative_bias.normal_()
+        try:
+            opened = model.get_protein_features(wild_type_input_ids=b["wild_type_input_ids"],
+                                                mutant_input_ids=b["mutant_input_ids"],
+                                                protein_attention_mask=b["protein_attention_mask"])
+        finally:
+            layer.attention_gate.zero_(), layer.feed_forward_gate.zero_(), layer.relative_bias.zero_()
+    torch.testing.assert_close(opened, again)
 
 
 def test_precomputed_embeddings_equal_the_encoder_path(setup):

@@ -34,7 +34,7 @@ def test_training_batch(processor):
         last = int(batch["attention_mask"][row].sum()) - 1
         assert labels[row, last] == processor.eos_token_id and batch["attention_mask"][row, 0] == 1
     prompt = processor.decode(ids[1][batch["attention_mask"][1].bool()])
-    assert "Mutation R10G of a 10-residue protein." in prompt and prompt.count("<delta_P>") == 3
+    assert "Mutation R10G in a protein of 10 residues." in prompt and prompt.count("<delta_P>") == 3
     # proteins: <cls> residues <eos>, right padded, shared mask; the mutant differs at the mutation only
     wt, mt, mask = batch["wild_type_input_ids"], batch["mutant_input_ids"], batch["protein_attention_mask"]
     assert wt.shape == (2, 12) and mask[0].sum() == 10 and wt[0, 10] == 1
