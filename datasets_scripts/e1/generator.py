@@ -1,0 +1,141 @@
+"""
+Embedded metal-binding protein families, generated so that the task is solved by the biology: motif grammar
+(spacing of the coordinating residues) and conservation across homologs.
+
+A family has a root protein with 0-2 real metal sites (`motifs.SITES`) planted in background sequence; its members
+(the proteins of the data set) are mutated copies of the root that keep the sites. Every member then gets its own
+decoys, which carry no label: coordinating residues with the wrong spacing, and "cryptic" exact motif matches
+without the consensus around them. Each member has a pool of homologs (its retrieval context), mutated copies with
+small insertions and deletions that conserve the real sites (coordinating residues at 97 %, the rest of the site at
+85 %) but mutate decoys at the background rate: in real MSAs binding sites are conserved and chance motifs are
+not, so the context tells a cryptic match from a site where the single sequence cannot.
+"""
+
+import numpy as np
+
+from .motifs import AMINO_ACIDS, BACKGROUND, SITES, decoy_spacing, random_residues
+
+IONS = ("ZN", "CA", "MG")
+# size -> (families, members per family (min, max), homologs per protein, protein length (min, max))
+SIZES = {
+    "tiny": (16, (2, 3), 3, (40, 60)),
+    "demo": (120, (3, 4), 6, (40, 80)),
+    "full": (1200, (3, 6), 16, (80, 250)),
+}
+SITE_KINDS = list(SITES)
+
+
+def _mutate(rng, sequence: str, rate: float, protected: dict, indel_rate: float = 0.0) -> tuple:
+    """
+    Substitute residues at `rate` (from the background), except positions in `protected` {pos: keep probability}.
+    Small indels (1-3 residues) at `indel_rate` per unprotected position. Returns the new sequence and the map
+    old position -> new position for the kept positions.
+    """
+    out, mapping = [], {}
+    substitutes = random_residues(rng, len(sequence))  # drawn at once: per-residue draws are slow
+    insertions = random_residues(rng, 3 * len(sequence))
+    u_sub, u_indel, u_kind = rng.random((3, len(sequence)))
+    lengths = rng.integers(1, 4, size=len(sequence))
+    for i, aa in enumerate(sequence):
+        keep = protected.get(i)
+        if keep is not None:
+            new = aa if u_sub[i] < keep else substitutes[i]
+        else:
+            new = substitutes[i] if u_sub[i] < rate else aa
+            if indel_rate and u_indel[i] < indel_rate:
+                if u_kind[i] < 0.5:
+                    continue  # deletion
+                out.append(insertions[3 * i: 3 * i + lengths[i]])  # insertion before
+        mapping[i] = len("".join(out))
+        out.append(new)
+    return "".join(out), mapping
+
+
+def _assemble(rng, length: int, segments: list) -> tuple:
+    """Place `segments` [(string, payload)] in random order and gaps inside background of about `length` residues."""
+    core = sum(len(s) for s, _ in segments)
+    free = max(length - core, len(segments) + 1)
+    cuts = np.sort(rng.choice(np.arange(1, free), size=len(segments), replace=len(segments) >= free - 1)) if segments else []
+    gaps = np.diff(np.concatenate([[0], cuts, [free]])).astype(int)
+    order = rng.permutation(len(segments)) if segments else []
+    parts, placed, position = [], [], 0
+    for gap, index in zip(gaps[:-1], order):
+        parts.append(random_residues(rng, int(gap)))
+        position += int(gap)
+        segment, payload = segments[index]
+        parts.append(segment)
+        placed.append((position, segment, payload))
+        position += len(segment)
+    parts.append(random_residues(rng, int(gaps[-1])))
+    return "".join(parts), placed
+
+
+def _cryptic(rng, kind: str) -> str:
+    """An exact motif match without the consensus around it (e.g. C2H2 without F/L, EF-hand loop without helices)."""
+    segment, offsets, _, _ = SITES[kind](rng)
+    if kind == "zn_c2h2":
+        segment = "".join(random_residues(rng, 1, "FYLCH") if i not in offsets and c in "FYL" else c for i, c in enumerate(segment))
+    if kind == "ca_ef_hand":
+        segment = segment[6:-6]
+    return segment
+
+
+def generate_family(rng, index: int, size: str) -> list:
+    """The rows (one per member protein) of family number `index`."""
+    family_id = f"fam{index:04d}"
+    _, members_range, num_homologs, length_range = SIZES[size]
+    num_sites = rng.choice([0, 1, 2], p=[0.2, 0.55, 0.25])
+    # the first site kind cycles with the family number, so every ion has families even in tiny data
+    kinds = [SITE_KINDS[index % len(SITE_KINDS)]] + list(rng.choice(SITE_KINDS, size=1))
+    sites = [SITES[kind](rng) for kind in kinds[:num_sites]]
+    length = int(rng.integers(*length_range))
+    root, placed = _assemble(rng, length, [(segment, (offsets, ion, kind)) for segment, offsets, ion, kind in sites])
+    site_positions = {}  # position -> (ion, is coordinating)
+    for start, segment, (offsets, ion, kind) in placed:
+        for k in range(len(segment)):
+            site_positions[start + k] = (ion, k in offsets)
+
+    rows = []
+    for m in range(int(rng.integers(members_range[0], members_range[1] + 1))):
+        protected = {p: 1.0 for p in site_positions}
+        member, mapping = _mutate(rng, root, rate=0.3, protected=protected, indel_rate=0.02)
+        member_sites = {mapping[p]: v for p, v in site_positions.items()}
+        # decoys, inserted at random places outside the sites
+        decoys = []
+        for _ in range(int(rng.choice([0, 1, 2], p=[0.3, 0.45, 0.25]))):
+            kind = SITE_KINDS[int(rng.integers(len(SITE_KINDS)))]
+            decoys.append(_cryptic(rng, kind) if rng.random() < 0.4 else decoy_spacing(rng, kind))
+        for decoy in decoys:
+            cut_points = [i for i in range(len(member) + 1) if not any(p in member_sites for p in (i - 1, i))]
+            cut = int(rng.choice(cut_points))
+            member = member[:cut] + decoy + member[cut:]
+            member_sites = {(p + len(decoy) if p >= cut else p): v for p, v in member_sites.items()}
+        labels = {ion: [0] * len(member) for ion in IONS}
+        for position, (ion, coordinating) in member_sites.items():
+            if coordinating:
+                labels[ion][position] = 1
+        homologs = []
+        for _ in range(num_homologs):
+            keep = {p: (0.97 if coordinating else 0.85) for p, (_, coordinating) in member_sites.items()}
+            homolog, _ = _mutate(rng, member, rate=float(rng.uniform(0.2, 0.5)), protected=keep, indel_rate=0.03)
+            homologs.append(homolog)
+        rows.append({
+            "id": f"{family_id}_m{m}", "family": family_id, "sequence": member, "homologs": homologs,
+            **{f"labels_{ion.lower()}": labels[ion] for ion in IONS},
+            "site_types": ",".join(sorted(kind for _, _, _, kind in sites)) or "none",
+        })
+    return rows
+
+
+def generate_proteins(size: str = "demo", seed: int = 0) -> list:
+    """All rows of the embedded data set at `size` ("tiny", "demo", "full"), deterministic in `seed`."""
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; known: {', '.join(SIZES)}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for f in range(SIZES[size][0]):
+        rows.extend(generate_family(rng, f, size))
+    return rows
+
+
+assert len(AMINO_ACIDS) == len(BACKGROUND)

@@ -1,0 +1,278 @@
+"""
+Train E1ForContrastiveBinding (per-residue Zn / Ca / Mg binding) on the embedded families or real data, evaluate on
+the family-disjoint test split next to the motif-regex baseline and the single-sequence ablation, and leave the
+output folder as a complete Hub repository (merged LoRA weights, thresholds in the config).
+
+    python -m trainers.run_e1 --preset demo [--cv 5] [--data ZN=zn.fa,CA=ca.fa --msa_dir msas/] [--base_model Profluent-Bio/E1-150m]
+
+With `--cv K` the train + validation proteins are split into K family-disjoint folds; each fold trains on the others
+and predicts its own proteins (out of fold). The per-ion thresholds (`global_thresholds.yaml`) are the best-F1
+thresholds on all out-of-fold predictions (`oof_preds.npz`); the fold with the best HRA is exported and tested.
+"""
+
+import copy
+import json
+import logging
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import yaml
+from datasets import concatenate_datasets
+from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from datasets_scripts.e1 import E1ContrastiveCollator, build_e1_dataset, family_folds, homology_groups
+from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.presets import preset_config
+from modeling.e1.configuration_e1 import E1Config
+from modeling.e1.modeling_e1 import E1ForContrastiveBinding
+from modeling.e1.tokenization_e1 import E1Tokenizer
+from trainers.arguments import parse_training_arguments
+from trainers.e1.evaluation import choose_thresholds, held_out_report, predict_split
+from trainers.e1.lora import DEFAULT_TARGETS, apply_lora, merged, save_adapters_and_heads
+from trainers.e1.metrics import binding_metrics
+from trainers.e1.plots import plot_diagnostics, plot_pr_curves
+from trainers.e1.trainer import E1ContrastiveTrainer
+from trainers.plots import plot_training_curves
+
+logger = logging.getLogger("biohf.e1")
+HEADLINE_METRICS = ["auprc", "hra", "hra_normalized", "f1", "mcc", "auprc_zn", "auprc_ca", "auprc_mg"]
+
+
+@dataclass
+class E1Arguments:
+    preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/e1_<preset>.yaml"})
+    data: Optional[str] = field(default=None, metadata={"help": "'ZN=zn.fa,CA=ca.fa' (LMetalSite/GPSite 3-line FASTA), a BioLiP table, or a saved DatasetDict; default: embedded generator"})
+    msa_dir: Optional[str] = field(default=None, metadata={"help": "folder of <id>.a3m homolog files for real data"})
+    data_size: str = field(default="demo", metadata={"help": "size of the embedded data: tiny, demo or full"})
+    dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded generator and of the family-disjoint split"})
+    config_overrides: Optional[str] = field(default=None, metadata={"help": "E1Config changes, e.g. 'mlm_weight=0.2,eps_pos=0.4'"})
+    base_model: Optional[str] = field(default=None, metadata={"help": "pretrained E1 to start from (e.g. Profluent-Bio/E1-150m or a folder); default: random init at the preset size"})
+    num_variants: int = field(default=2, metadata={"help": "masked views per protein"})
+    mask_prob_min: float = field(default=0.05, metadata={"help": "lowest MLM mask probability of a view"})
+    mask_prob_max: float = field(default=0.25, metadata={"help": "highest MLM mask probability of a view"})
+    num_context: int = field(default=4, metadata={"help": "homologs per view (0 = single sequence)"})
+    resample_context_per_view: bool = field(default=True, metadata={"help": "draw an independent homolog context for every view"})
+    prototype_batches: int = field(default=8, metadata={"help": "training batches whose binding residues set the prototypes (max_samples)"})
+    lora_r: int = field(default=0, metadata={"help": "LoRA rank (0 = fine-tune every weight)"})
+    lora_alpha: float = field(default=32.0, metadata={"help": "LoRA alpha"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
+    lora_target_modules: str = field(default=",".join(DEFAULT_TARGETS), metadata={"help": "comma-separated module names LoRA adapts"})
+    cv: int = field(default=0, metadata={"help": "K-fold family-disjoint cross-validation (0 = train/validation/test only)"})
+    early_stopping_patience: int = field(default=0, metadata={"help": "evaluations without HRA improvement before stopping (0 = off)"})
+    resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
+
+
+def parse_overrides(text: Optional[str]) -> dict:
+    overrides = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    return overrides
+
+
+def build_config(args: E1Arguments) -> E1Config:
+    overrides = parse_overrides(args.config_overrides)
+    unknown = sorted(set(overrides) - set(E1Config().to_dict()))
+    if unknown:
+        raise SystemExit(f"config_overrides: unknown E1Config field(s): {', '.join(unknown)}")
+    try:
+        return preset_config("e1", args.preset, **overrides)
+    except ValueError as error:
+        raise SystemExit(str(error))
+
+
+def build_model(config: E1Config, args: E1Arguments):
+    if args.base_model:
+        overrides = {k: v for k, v in config.to_dict().items() if k in parse_overrides(args.config_overrides) or k == "ions"}
+        model = E1ForContrastiveBinding.from_pretrained(args.base_model, **overrides)
+    else:
+        model = E1ForContrastiveBinding(config)
+    if args.lora_r > 0:
+        model = apply_lora(model, args.lora_r, args.lora_alpha, args.lora_dropout, args.lora_target_modules.split(","))
+    return model
+
+
+def collators(tokenizer, config, args: E1Arguments, seed: int) -> tuple:
+    train = E1ContrastiveCollator(tokenizer, config.ions, num_variants=args.num_variants, mask_prob_min=args.mask_prob_min,
+                                  mask_prob_max=args.mask_prob_max, num_context=args.num_context,
+                                  resample_context_per_view=args.resample_context_per_view, seed=seed)
+    return train, E1ContrastiveCollator.for_evaluation(tokenizer, config.ions, num_context=args.num_context)
+
+
+def repository_folder(training_args: TrainingArguments) -> Path:
+    """`--output_dir` is the Hub repository; Trainer checkpoints go to its `checkpoints/` folder."""
+    output_dir = Path(training_args.output_dir)
+    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
+    if foreign and not (output_dir / "config.json").is_file():
+        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
+    training_args.output_dir = str(output_dir / TRAINING_STATE)
+    return output_dir
+
+
+def train_one(config, tokenizer, train_split, eval_split, args: E1Arguments, training_args: TrainingArguments):
+    """Train one model (a fold or the single run); returns the trainer with the best model loaded."""
+    model = build_model(config, args)
+    train_collator, eval_collator = collators(tokenizer, config, args, training_args.seed)
+    callbacks = [EarlyStoppingCallback(args.early_stopping_patience)] if args.early_stopping_patience else []
+    trainer = E1ContrastiveTrainer(
+        model=model, args=training_args, train_dataset=train_split, eval_dataset=eval_split, data_collator=train_collator,
+        eval_collator=eval_collator, processing_class=tokenizer, prototype_batches=args.prototype_batches, callbacks=callbacks,
+    )
+    checkpoint = training_args.resume_from_checkpoint
+    if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
+        checkpoint = get_last_checkpoint(training_args.output_dir)
+        if checkpoint:
+            logger.info("resuming from %s", checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    return trainer
+
+
+def run_cv(config, tokenizer, splits, args, training_args, output_dir: Path, work: Path) -> tuple:
+    """K family-disjoint folds over train + validation: out-of-fold predictions, global thresholds, best fold model."""
+    pool = concatenate_datasets([splits["train"], splits["validation"]])
+    folds = np.array(family_folds(homology_groups(pool["sequence"], pool["family"]), args.cv, seed=args.dataset_seed))
+    ions = list(config.ions)
+    oof_probs, oof_labels, fold_results = [None] * len(pool), [None] * len(pool), []
+    best = None
+    for k in range(args.cv):
+        fold_args = copy.deepcopy(training_args)
+        fold_args.output_dir = str(Path(training_args.output_dir) / f"fold_{k + 1}")
+        train_rows, held_rows = np.flatnonzero(folds != k).tolist(), np.flatnonzero(folds == k).tolist()
+        held = pool.select(held_rows)
+        trainer = train_one(config, tokenizer, pool.select(train_rows), held, args, fold_args)
+        if not trainer.is_world_process_zero():
+            continue
+        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, held, args.num_context)
+        for i, p, y in zip(held_rows, probs, labels):
+            oof_probs[i], oof_labels[i] = p, y
+        fold_metrics = binding_metrics(np.concatenate(labels), np.concatenate(probs), ions, {ion: 0.5 for ion in ions})
+        fold_dir = Path(fold_args.output_dir)
+        save_adapters_and_heads(trainer.model, fold_dir / "best")
+        plots = {"loss": plot_training_curves(trainer.state.log_history, fold_dir / "training_curves.png", "eval_hra"),
+                 "pr": plot_pr_curves(np.concatenate(labels), {"E1": np.concatenate(probs)}, ions, fold_dir / "pr_curves.png",
+                                      f"fold {k + 1} (out of fold)")}
+        fold_results.append({"fold": k + 1, "n_proteins": len(held_rows), **{m: fold_metrics.get(m) for m in ("auprc", "hra", "f1", "mcc")},
+                             "plots": {n: str(p) for n, p in plots.items()}})
+        logger.info("fold %d/%d: AUPRC %.3f HRA %.3f", k + 1, args.cv, fold_metrics.get("auprc", float("nan")), fold_metrics.get("hra", float("nan")))
+        if best is None or fold_metrics.get("hra", -1) > best[0]:
+            best = (fold_metrics.get("hra", -1), k + 1, trainer)
+    if best is None:
+        return None, None, None
+    y, p = np.concatenate(oof_labels), np.concatenate(oof_probs)
+    thresholds = choose_thresholds(y, p, ions)
+    lengths = np.array([len(a) for a in oof_probs])
+    np.savez_compressed(work / "oof_preds.npz", ids=np.array(pool["id"]), fold=folds + 1, lengths=lengths,
+                        offsets=np.concatenate([[0], np.cumsum(lengths)[:-1]]), probabilities=p, labels=y, ions=np.array(ions))
+    (work / "global_thresholds.yaml").write_text(yaml.safe_dump({"thresholds": thresholds, "source": f"out-of-fold predictions, {args.cv} folds",
+                                                                "best_fold": best[1]}, sort_keys=False))
+    oof = {**binding_metrics(y, p, ions, thresholds), "folds": fold_results, "best_fold": best[1]}
+    oof.pop("per_ion")
+    return best[2], thresholds, oof
+
+
+def unwrap_for_eval(model):
+    from trainers.e1.trainer import unwrap
+    return unwrap(model) if not hasattr(model, "peft_config") else model
+
+
+def main(argv=None) -> Optional[dict]:
+    args, training_args = parse_training_arguments("e1", (E1Arguments, TrainingArguments), argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
+    set_seed(training_args.seed)
+    output_dir = repository_folder(training_args)
+    config = build_config(args)
+    tokenizer = E1Tokenizer()
+    splits = build_e1_dataset(args.data, size=args.data_size, seed=args.dataset_seed, ions=config.ions, msa_dir=args.msa_dir)
+    logger.info("E1 %s: %d train / %d validation / %d test proteins", args.preset, *(len(splits[s]) for s in ("train", "validation", "test")))
+    work = Path(tempfile.mkdtemp(prefix="e1-run-"))
+    ions = list(config.ions)
+    oof = None
+    if args.cv:
+        trainer, thresholds, oof = run_cv(config, tokenizer, splits, args, training_args, output_dir, work)
+        if trainer is None:
+            return None
+    else:
+        trainer = train_one(config, tokenizer, splits["train"], splits["validation"], args, training_args)
+        if not trainer.is_world_process_zero():
+            return None
+        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, splits["validation"], args.num_context)
+        thresholds = choose_thresholds(np.concatenate(labels), np.concatenate(probs), ions)
+        save_adapters_and_heads(trainer.model, Path(training_args.output_dir) / "best")
+
+    model = merged(trainer.model).eval()
+    model.config.decision_thresholds = thresholds
+    report, predictions = held_out_report(model, tokenizer, splits["test"], args.num_context, thresholds,
+                                          batch_size=training_args.per_device_eval_batch_size)
+    y = np.concatenate(predictions["labels"])
+    plots = {
+        "training_curves": plot_training_curves(trainer.state.log_history, work / "training_curves.png", "eval_hra"),
+        "loss_components": plot_diagnostics(trainer.state.log_history, work / "loss_components.png"),
+        "pr_curves": plot_pr_curves(y, {"E1 + homologs": np.concatenate(predictions["probs"]),
+                                        "E1 single sequence": np.concatenate(predictions["single"]),
+                                        "motif regex": np.concatenate(predictions["baseline"])}, ions, work / "pr_curves.png"),
+    }
+    metrics = {
+        **report,
+        "headline_metrics": HEADLINE_METRICS,
+        "context_gain_auprc": report["model"].get("auprc", 0) - report["single_sequence"].get("auprc", 0),
+        "thresholds": thresholds,
+        "threshold_source": f"out-of-fold predictions ({args.cv} folds)" if args.cv else "validation split",
+        "data": args.data or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})",
+        "data_size": args.data_size, "dataset_seed": args.dataset_seed, "preset": args.preset, "num_context": args.num_context,
+        "train_runtime_s": next((e["train_runtime"] for e in reversed(trainer.state.log_history) if "train_runtime" in e), None),
+        "global_step": trainer.state.global_step,
+        "num_train_proteins": len(splits["train"]) + (len(splits["validation"]) if args.cv else 0),
+    }
+    if oof is not None:
+        metrics["cross_validation"] = oof
+    export_repository(
+        model, tokenizer, output_dir, metrics=metrics, plots=plots, overwrite=True, dataset=metrics["data"],
+        base_model=args.base_model,
+        training_summary={"preset": args.preset, **{k: v for k, v in asdict(args).items() if v not in (None, "")},
+                          "learning_rate": training_args.learning_rate, "epochs": training_args.num_train_epochs,
+                          "batch_size": training_args.per_device_train_batch_size, "global_step": trainer.state.global_step},
+    )
+    for name in ("oof_preds.npz", "global_thresholds.yaml"):
+        if (work / name).exists():
+            (output_dir / name).write_bytes((work / name).read_bytes())
+    m, s, b = report["model"], report["single_sequence"], report["baseline"]
+    logger.info("test AUPRC %.3f (single sequence %.3f, motif regex %.3f); HRA %.3f (%.3f, %.3f); repository: %s",
+                m.get("auprc", float("nan")), s.get("auprc", float("nan")), b.get("auprc", float("nan")),
+                m.get("hra", float("nan")), s.get("hra", float("nan")), b.get("hra", float("nan")), output_dir)
+    return metrics
+
+
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+    """Held-out metrics of a trained repository (model, single-sequence ablation, baseline) at its stored thresholds."""
+    import hf_models  # noqa: F401  registers E1 with the Auto classes
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    model = AutoModelForTokenClassification.from_pretrained(model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
+    splits = build_e1_dataset(data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0), ions=model.config.ions)
+    report, _ = held_out_report(model, tokenizer, splits["test"], trained_on.get("num_context", 4), model.config.decision_thresholds)
+    report["data"] = data or trained_on.get("data", "embedded generator")
+    if output:
+        Path(output).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def predict(model_dir, input_path, output_path, argv=()) -> int:
+    from trainers.e1.predict import predict as predict_e1
+
+    return predict_e1(model_dir, input_path, output_path, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
