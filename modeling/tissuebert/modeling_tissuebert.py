@@ -83,6 +83,7 @@ class TissueBERTPreTrainedModel(PreTrainedModel):
             init.constant_(module.missing_fill, 0.5)
         if isinstance(module, TissueBERTForRegionAttention):
             init.normal_(module.pool_queries, mean=0.0, std=self.config.initializer_range)
+            init.constant_(module.region_centers, 0.5)
 
     def _loss(self, logits: torch.Tensor, labels: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         if labels is None:
@@ -177,7 +178,8 @@ class TissueBERTForSampleClassification(TissueBERTPreTrainedModel):
     """
     The working model of the design notes: a whole sample in, one tissue out. Per-region mean methylation over the
     valid calls (state 2 masked); a region without any call is missing and takes a learned per-region value
-    (`missing_fill`), never 0. Then `Linear(num_regions -> projection_size)` and the MLP
+    (`missing_fill`), never 0. Then per-region standardisation (BatchNorm, not in the notes: the baseline's
+    scaler, it makes the MLP match it), `Linear(num_regions -> projection_size)` and the MLP
     `projection_size -> mlp_hidden_sizes... -> num_labels`, each step BatchNorm + ReLU + dropout + Linear.
     Inputs: `methylation` (B, num_regions, region_length) states, or `region_means` (B, num_regions), NaN = missing.
     """
@@ -187,6 +189,7 @@ class TissueBERTForSampleClassification(TissueBERTPreTrainedModel):
     def __init__(self, config: TissueBERTConfig):
         super().__init__(config)
         self.missing_fill = nn.Parameter(torch.empty(config.num_regions))
+        self.input_norm = nn.BatchNorm1d(config.num_regions)  # standardises each region (as the baseline's scaler)
         self.input_projection = nn.Linear(config.num_regions, config.projection_size)
         sizes = [config.projection_size, *config.mlp_hidden_sizes, config.num_labels]
         blocks = []
@@ -199,18 +202,19 @@ class TissueBERTForSampleClassification(TissueBERTPreTrainedModel):
                 return_dict=None) -> TissueBERTOutput:
         means, _, present = self._sample_inputs(methylation, region_means, region_coverage, region_mask)
         features = torch.where(present, means, self.missing_fill.to(means.dtype))
-        logits = self.network(self.input_projection(features))
+        logits = self.network(self.input_projection(self.input_norm(features)))
         return TissueBERTOutput(loss=self._loss(logits, labels), logits=logits)
 
 
 class TissueBERTForRegionAttention(TissueBERTPreTrainedModel):
     """
-    Regions as tokens. Region r of a sample becomes `e_r + v_r * (2 m_r - 1) + W log(c_r / mean c)`: a learned
-    region embedding `e_r`, a learned per-region direction `v_r` scaled by its mean methylation `m_r`, and its
-    coverage relative to the sample's mean coverage. Optional transformer layers across regions, then
-    `region_attention_heads` learned queries pool the tokens (softmax over the PRESENT regions only, so a missing
-    region is left out rather than imputed), and an MLP classifies the pooled vector. `region_attention` (B, N) is
-    the pooling attention averaged over queries: which regions the prediction rests on.
+    Regions as tokens. Region r of a sample becomes `e_r + v_r * (m_r - mu_r) + W log(c_r / mean c)`: a learned
+    region embedding `e_r` (which region), a learned per-region direction `v_r` scaled by its mean methylation `m_r`
+    around a learned centre `mu_r`, and its coverage relative to the sample's mean coverage. Optional transformer
+    layers across regions, then `region_attention_heads` learned queries score the tokens and pool what they say
+    (the token minus `e_r`) with a softmax over the PRESENT regions only: a missing region is left out, not imputed,
+    and the pooled vector stays an average over the regions that have data. An MLP classifies it.
+    `region_attention` (B, N) is the pooling attention averaged over queries: which regions the call rests on.
     """
 
     accepts_loss_kwargs = False
@@ -220,6 +224,7 @@ class TissueBERTForRegionAttention(TissueBERTPreTrainedModel):
         size, heads = config.region_embedding_size, config.region_attention_heads
         self.region_embeddings = nn.Embedding(config.num_regions, size)
         self.value_embeddings = nn.Embedding(config.num_regions, size)
+        self.region_centers = nn.Parameter(torch.empty(config.num_regions))
         self.coverage_projection = nn.Linear(1, size)
         self.layers = nn.ModuleList(
             TissueBERTLayer(size, heads, 4 * size, config.mlp_dropout, config.attention_probs_dropout_prob, config.layer_norm_eps)
@@ -237,8 +242,9 @@ class TissueBERTForRegionAttention(TissueBERTPreTrainedModel):
         means, coverage, present = self._sample_inputs(methylation, region_means, region_coverage, region_mask)
         mean_coverage = coverage.sum(1, keepdim=True) / present.sum(1, keepdim=True)
         relative = torch.log((coverage / mean_coverage.clamp(min=1e-6)).clamp(min=1e-3)).masked_fill(~present, 0.0)
-        tokens = (self.region_embeddings.weight + self.value_embeddings.weight * (2 * means[..., None] - 1)
-                  + self.coverage_projection(relative[..., None]))
+        centered = (means - self.region_centers).masked_fill(~present, 0.0)
+        identity = self.region_embeddings.weight
+        tokens = identity + self.value_embeddings.weight * centered[..., None] + self.coverage_projection(relative[..., None])
         all_hidden_states = (tokens,) if output_hidden_states else None
         for layer in self.layers:
             tokens = layer(tokens, present)
@@ -246,7 +252,7 @@ class TissueBERTForRegionAttention(TissueBERTPreTrainedModel):
                 all_hidden_states += (tokens,)
         scores = torch.einsum("hd,bnd->bhn", self.pool_queries, self.pool_keys(tokens)) / tokens.shape[-1] ** 0.5
         attention = torch.softmax(scores.float().masked_fill(~present[:, None, :], float("-inf")), dim=-1).to(tokens.dtype)
-        pooled = torch.einsum("bhn,bnd->bhd", attention, tokens).flatten(1)
+        pooled = torch.einsum("bhn,bnd->bhd", attention, tokens - identity).flatten(1)  # what the regions say, not which
         logits = self.classifier(self.pool_norm(pooled))
         return TissueBERTOutput(loss=self._loss(logits, labels), logits=logits, region_attention=attention.mean(dim=1),
                                 hidden_states=all_hidden_states)

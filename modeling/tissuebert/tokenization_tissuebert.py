@@ -126,7 +126,7 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
         bad = ~np.isin(states, (UNMETHYLATED, METHYLATED, MISSING))
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{what}: methylation state {states[where]!r} at {where}; states are 0, 1 or 2 (no call)")
+            raise ValueError(f"{what}: methylation state {states[where].item()!r} at {where}; states are 0, 1 or 2 (no call)")
         return states.astype(np.int64)
 
     def encode_regions(self, sequences, methylation, return_tensors: Optional[str] = "pt") -> BatchEncoding:

@@ -1,0 +1,213 @@
+"""
+Train a TissueBERT model on the embedded methylation atlas or a user's samples, evaluate it on the group-aware
+held-out test split next to the logistic-regression baseline, and leave the output folder as a complete Hub
+repository. Also `biohf evaluate / predict / diagnose tissuebert`.
+
+    python -m trainers.run_tissuebert --preset demo [--model_kind sample|region_attention|region] [--data PATH] \
+        [--output_dir DIR] [any TrainingArguments, e.g. --learning_rate 1e-3 --num_train_epochs 30]
+
+Presets: `demo` (sample-level MLP), `demo-attention` (region attention), `demo-region` (the original region-level
+model), `tiny` (tests), `base` (the notes' sizes on their chr1 subset: `--data_size full`).
+"""
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from transformers import TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from datasets_scripts.tissuebert import build_region_dataset, build_sample_dataset, load_samples, split_table
+from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.families import make_tokenizer
+from hf_models.presets import preset_config
+from modeling.tissuebert.configuration_tissuebert import MODEL_KINDS, TissueBERTConfig
+from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
+from trainers.arguments import parse_training_arguments
+from trainers.plots import plot_training_curves
+from trainers.tissuebert.evaluation import evaluate_tissuebert, fit_baseline
+from trainers.tissuebert.plots import plot_confusion, plot_missing_curve, plot_region_attention
+from trainers.tissuebert.trainer import TissueBERTTrainer
+
+logger = logging.getLogger("biohf.tissuebert")
+HEADLINE_METRICS = ["accuracy", "macro_f1", "top3_accuracy", "accuracy_missing30"]
+
+
+@dataclass
+class TissueBERTArguments:
+    preset: str = field(default="demo", metadata={"help": "training preset: trainers/configs/tissuebert_<preset>.yaml"})
+    model_preset: Optional[str] = field(default=None, metadata={"help": "model size in hf_models.presets (tiny, demo, base, genome); default: the preset"})
+    model_kind: str = field(default="sample", metadata={"help": "sample (MLP on region means), region_attention, or region (the original, fails)"})
+    data: Optional[str] = field(default=None, metadata={"help": "npz folder, HDF5 file, .beta folder or beta table TSV; default: embedded atlas"})
+    metadata: Optional[str] = field(default=None, metadata={"help": "metadata CSV (filename, tissue[, tissue_index, group]); default: beside the data"})
+    regions_bed: Optional[str] = field(default=None, metadata={"help": "region BED with startCpG/endCpG for .beta files; default: regions.bed beside them"})
+    data_size: str = field(default="demo", metadata={"help": "embedded atlas size: tiny, demo or full (4,381 regions)"})
+    dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded atlas and of the group-aware split"})
+    regions_per_sample: int = field(default=64, metadata={"help": "region-level model: random regions of each sample used as examples"})
+    config_overrides: Optional[str] = field(default=None, metadata={"help": "model config changes, e.g. 'projection_size=256,mlp_dropout=0.2'"})
+    resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
+
+
+def parse_overrides(text: Optional[str]) -> dict:
+    """'a=1,b=0.5' -> {'a': 1, 'b': 0.5} (values parsed as JSON where they can be)."""
+    overrides = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    unknown = sorted(set(overrides) - set(TissueBERTConfig().to_dict()))
+    if unknown:
+        raise SystemExit(f"config_overrides: unknown TissueBERTConfig field(s): {', '.join(unknown)}")
+    return overrides
+
+
+def build_config(args: TissueBERTArguments, table) -> TissueBERTConfig:
+    """The preset's config sized to the data: its regions (names, CpG ranges) and its tissues."""
+    if args.model_kind not in MODEL_KINDS:
+        raise SystemExit(f"--model_kind must be one of {', '.join(MODEL_KINDS)}, got {args.model_kind!r}")
+    data = {"num_regions": table.num_regions, "id2label": dict(enumerate(table.tissues)), "regions": table.region_names,
+            "region_cpg_ranges": None if table.region_cpg_ranges is None else table.region_cpg_ranges.tolist()}
+    try:
+        return preset_config("tissuebert", args.model_preset or args.preset, model_kind=args.model_kind,
+                             **{**data, **parse_overrides(args.config_overrides)})
+    except ValueError as error:
+        raise SystemExit(str(error))
+
+
+def repository_folder(training_args: TrainingArguments) -> Path:
+    """`--output_dir` is the Hub repository; Trainer checkpoints go to its `checkpoints/`. Refuses a foreign folder."""
+    output_dir = Path(training_args.output_dir)
+    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
+    if foreign and not (output_dir / "config.json").is_file():
+        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
+    training_args.output_dir = str(output_dir / TRAINING_STATE)
+    return output_dir
+
+
+def report_plots(report: dict, trainer, table, folder: Path) -> dict:
+    """Training curves, confusion matrices, accuracy vs missing regions and (region attention) the attention map."""
+    kind = report["model_kind"]
+    plots = {
+        "training_curves": plot_training_curves(trainer.state.log_history, folder / "training_curves.png", "eval_accuracy"),
+        "confusion_matrices": plot_confusion({f"TissueBERT ({kind}{', per region' if kind == 'region' else ''})": report["confusion"]["model"],
+                                              "logistic regression": report["confusion"]["baseline"]},
+                                             table.tissues, folder / "confusion_matrices.png"),
+    }
+    if report["missing_curve"]["model"]:
+        plots["missing_regions"] = plot_missing_curve({f"TissueBERT ({kind})": report["missing_curve"]["model"],
+                                                       "logistic regression": report["missing_curve"]["baseline"]},
+                                                      folder / "missing_regions.png")
+    if report["predictions"].get("attention") is not None:
+        plots["region_attention"] = plot_region_attention(report["predictions"]["attention"], report["predictions"]["labels"],
+                                                          table.tissues, folder / "region_attention.png")
+    return plots
+
+
+def main(argv=None) -> Optional[dict]:
+    args, training_args = parse_training_arguments("tissuebert", (TissueBERTArguments, TrainingArguments), argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.INFO if training_args.should_log else logging.WARNING)
+    set_seed(training_args.seed)
+    output_dir = repository_folder(training_args)
+    table = load_samples(args.data, size=args.data_size, seed=args.dataset_seed, metadata=args.metadata,
+                         regions_bed=args.regions_bed, progress=not training_args.disable_tqdm)
+    splits = split_table(table, seed=args.dataset_seed)
+    config = build_config(args, table)
+    if config.model_kind == "region":
+        datasets = build_region_dataset(table, splits, args.regions_per_sample, seed=args.dataset_seed)
+    else:
+        datasets = build_sample_dataset(table, splits).with_format("numpy")
+    model = TissueBERTForSequenceClassification(config)
+    logger.info("TissueBERT %s (%s): %.2fM parameters; %d regions; %d train / %d validation / %d test samples (%s)",
+                config.model_kind, args.preset, model.num_parameters() / 1e6, table.num_regions,
+                *(len(splits[s]) for s in ("train", "validation", "test")), table.source)
+    trainer = TissueBERTTrainer(model=model, args=training_args, train_dataset=datasets["train"],
+                                eval_dataset=datasets["validation"], processing_class=make_tokenizer("tissuebert", config))
+    checkpoint = training_args.resume_from_checkpoint
+    if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
+        checkpoint = get_last_checkpoint(training_args.output_dir)
+        if checkpoint:
+            logger.info("resuming from %s", checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    if not trainer.is_world_process_zero():
+        return None
+
+    report = evaluate_tissuebert(trainer.model, table, splits, fit_baseline(table, splits, args.dataset_seed),
+                                 batch_size=training_args.per_device_eval_batch_size,
+                                 regions_per_sample=args.regions_per_sample, seed=args.dataset_seed)
+    plots_dir = Path(tempfile.mkdtemp(prefix="tissuebert-plots-"))
+    plots = report_plots(report, trainer, table, plots_dir)
+    report.pop("predictions")
+    metrics = {
+        **report,
+        "headline_metrics": HEADLINE_METRICS if config.model_kind != "region" else ["accuracy", "macro_f1"],
+        "data": args.data or f"embedded methylation atlas (size={args.data_size}, seed={args.dataset_seed})",
+        "data_size": args.data_size, "dataset_seed": args.dataset_seed, "preset": args.preset,
+        "train_runtime_s": next((e["train_runtime"] for e in reversed(trainer.state.log_history) if "train_runtime" in e), None),
+        "global_step": trainer.state.global_step,
+        "num_train_samples": int(len(splits["train"])),
+        "split_sizes": {name: int(len(rows)) for name, rows in splits.items()},
+    }
+    export_repository(
+        trainer.model, make_tokenizer("tissuebert", config), output_dir, metrics=metrics, plots=plots, overwrite=True,
+        dataset=metrics["data"],
+        training_summary={"preset": args.preset, "model_kind": config.model_kind,
+                          **{k: v for k, v in asdict(args).items() if v is not None and k not in ("preset", "model_kind")},
+                          "learning_rate": training_args.learning_rate, "epochs": training_args.num_train_epochs,
+                          "batch_size": training_args.per_device_train_batch_size, "global_step": trainer.state.global_step},
+    )
+    shutil.rmtree(plots_dir)
+    logger.info("test accuracy %.3f (baseline %.3f), macro-F1 %.3f (baseline %.3f); repository: %s",
+                metrics["model"]["accuracy"], metrics["baseline"]["accuracy"], metrics["model"]["macro_f1"],
+                metrics["baseline"]["macro_f1"], output_dir)
+    return metrics
+
+
+def _trained_on(model_dir) -> dict:
+    path = Path(model_dir) / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+    """Held-out metrics of a trained repository next to the baseline (embedded data: the atlas it was trained on)."""
+    import hf_models  # noqa: F401  registers TissueBERT with the Auto classes
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    trained_on = _trained_on(model_dir)
+    seed = trained_on.get("dataset_seed", 0)
+    table = load_samples(data, size=trained_on.get("data_size", "demo"), seed=seed)
+    if table.num_regions != model.config.num_regions:
+        raise SystemExit(f"the data have {table.num_regions} regions, the model takes {model.config.num_regions}")
+    report = evaluate_tissuebert(model, table, split_table(table, seed=seed), seed=seed)
+    for key in ("predictions", "confusion", "missing_curve"):
+        report.pop(key)
+    report["data"] = data or trained_on.get("data", "embedded methylation atlas")
+    if output:
+        Path(output).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def predict(model_dir, input_path, output_path, argv=()) -> int:
+    from trainers.tissuebert.predict import predict as predict_tissuebert
+
+    return predict_tissuebert(model_dir, input_path, output_path, argv)
+
+
+def diagnose(data: Optional[str], output: Optional[str], argv=()) -> Path:
+    from trainers.tissuebert.diagnostics import main as diagnose_main
+
+    return diagnose_main(data, output, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

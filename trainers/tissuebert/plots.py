@@ -1,0 +1,62 @@
+"""TissueBERT figures: confusion matrices, accuracy against missing regions, region attention."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_confusion(matrices: dict, tissues, path) -> Path:
+    """Row-normalised confusion matrices side by side, e.g. {"TissueBERT": m, "logistic regression": b}."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(6.2 * len(matrices), 5.6), squeeze=False)
+    for ax, (title, matrix) in zip(axes[0], matrices.items()):
+        matrix = np.asarray(matrix, dtype=float)
+        normalised = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+        accuracy = np.trace(matrix) / max(matrix.sum(), 1)
+        ax.set(title=f"{title} (accuracy {accuracy:.3f})", xlabel="predicted", ylabel="true",
+               xticks=range(len(tissues)), yticks=range(len(tissues)))
+        ax.set_xticklabels(tissues, rotation=90, fontsize=6)
+        ax.set_yticklabels(tissues, fontsize=6)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_missing_curve(curves: dict, path) -> Path:
+    """Accuracy against the fraction of regions hidden, one line per model: {name: [(fraction, accuracy), ...]}."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, points in curves.items():
+        ax.plot(*zip(*points), "o-", label=name)
+    ax.set(xlabel="fraction of regions missing", ylabel="test accuracy", ylim=(0, 1.02), title="robustness to missing regions")
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_region_attention(attention: np.ndarray, labels, tissues, path, top: int = 40) -> Path:
+    """Mean attention of each tissue's test samples over the `top` most attended regions (heatmap)."""
+    labels = np.asarray(labels)
+    present = sorted(set(labels.tolist()))
+    per_tissue = np.stack([attention[labels == t].mean(axis=0) for t in present])
+    regions = np.argsort(-per_tissue.max(axis=0))[:top]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    image = ax.imshow(per_tissue[:, regions], aspect="auto", cmap="viridis")
+    ax.set(xlabel="region (most attended first)", title="region attention by tissue (test samples)",
+           yticks=range(len(present)), xticks=range(len(regions)))
+    ax.set_yticklabels([tissues[t] for t in present], fontsize=6)
+    ax.set_xticklabels([str(r) for r in regions], rotation=90, fontsize=5)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,25 @@
+"""`TissueBERTTrainer`: the Hugging Face Trainer with TissueBERT's collator, labels and metrics."""
+
+from functools import partial
+
+from transformers import Trainer
+
+from datasets_scripts.tissuebert import TissueBERTDataCollator
+from trainers.tissuebert.metrics import compute_trainer_metrics
+
+
+class TissueBERTTrainer(Trainer):
+    """
+    Trainer for every TissueBERT model kind. Beyond the stock Trainer it collates sample rows (region means) or
+    region rows (DNA tokens + states) with `TissueBERTDataCollator`, keeps the dataset's extra columns away from
+    the model, and reports accuracy / macro-F1 / top-3 accuracy at every evaluation (`eval_accuracy`, ...).
+    """
+
+    def __init__(self, model=None, args=None, **kwargs):
+        if args is not None:
+            args.label_names = ["labels"]
+            args.remove_unused_columns = False  # the collator picks the model inputs
+        kwargs.setdefault("data_collator", TissueBERTDataCollator())
+        if model is not None:
+            kwargs.setdefault("compute_metrics", partial(compute_trainer_metrics, num_labels=model.config.num_labels))
+        super().__init__(model, args, **kwargs)
