@@ -60,6 +60,7 @@ class MILMolPreTrainedModel(PreTrainedModel):
     base_model_prefix = "milmol"
     main_input_name = "x2d"
     supports_gradient_checkpointing = False
+    accepts_loss_kwargs = False  # the loss is a per-batch mean: Trainer must not rescale it
 
     @torch.no_grad()
     def _init_weights(self, module):

@@ -45,6 +45,14 @@ def featurize_molecule(smiles: str, settings: dict, return_coordinates: bool = F
     """
     if Chem is None:
         raise ImportError(RDKIT_MISSING)
+    try:
+        return _featurize(smiles, settings, return_coordinates)
+    except Exception as error:  # any RDKit failure on one molecule is that molecule's error record
+        return {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0,
+                "error": f"featurisation failed: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"}
+
+
+def _featurize(smiles: str, settings: dict, return_coordinates: bool) -> dict:
     RDLogger.DisableLog("rdApp.*")
     record = {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0, "error": None}
     if not isinstance(smiles, str) or not smiles.strip():
@@ -71,10 +79,12 @@ def featurize_molecule(smiles: str, settings: dict, return_coordinates: bool = F
     params = AllChem.ETKDGv3()
     params.randomSeed = int(settings["conformer_seed"])
     params.numThreads = 1
-    conformer_ids = list(AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params))
-    if not conformer_ids:
+    params.timeout = int(settings.get("embed_timeout_s", 5))  # a molecule ETKDG cannot embed fails, it does not hang
+    AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params)
+    if not with_h.GetNumConformers():
         params.useRandomCoords = True  # the documented fallback for molecules ETKDG cannot start from a distance matrix
-        conformer_ids = list(AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params))
+        AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params)
+    conformer_ids = [conformer.GetId() for conformer in with_h.GetConformers()]
     if not conformer_ids:
         record["error"] = "3D embedding failed (ETKDGv3, also from random coordinates)"
         return record

@@ -1,0 +1,208 @@
+"""
+`build_milmol_dataset`: embedded molecules, a SMILES table or the EUOS25 tables -> `datasets.DatasetDict`.
+
+Splits: "train", "validation", "test" (Bemis–Murcko scaffold split by default, `split="random"` as an option),
+plus "leaderboard" (EUOS25 rows of the test split without labels: predicted, never trained on) and "failed"
+(molecules that could not be featurised, with the error: reported, never silently dropped) when not empty.
+
+Columns: id, smiles, scaffold, x2d (F2), x3d (N, F3; padded to the bag size N), conformer_mask (N), labels (4;
+NaN = missing), label_weights (4), aux_abs (2), aux_fluo (4; see configuration_milmol.AUX_FLUO_NAMES), and for the
+embedded data the rule's bookkeeping: planar_mask (N), responsible_conformer, conformer_dependent, lambda_abs, name,
+compound_class.
+"""
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from datasets import Dataset, DatasetDict, load_from_disk
+
+from modeling.milmol.tokenization_milmol import MILMolTokenizer
+
+from .featurize import featurize_cached
+from .labels import simulate_labels
+from .readers import AUX_ABS, TASKS, read_euos25, read_smiles_table
+from .splits import balanced_scaffold_split, murcko_scaffold, random_split
+
+logger = logging.getLogger("biohf.milmol")
+MOLECULES_FILE = Path(__file__).with_name("molecules.tsv")
+SIZES = {"tiny": 60, "demo": None, "full": None}  # molecules of the embedded list used (None = all)
+
+
+def embedded_molecules(size: str = "demo") -> list:
+    """(name, class, SMILES) rows of molecules.tsv; `size="tiny"` keeps the first 60 (tests)."""
+    if size not in SIZES:
+        raise ValueError(f"unknown embedded data size {size!r}; known: {', '.join(SIZES)}")
+    lines = [line for line in MOLECULES_FILE.read_text().splitlines() if line and not line.startswith("#")]
+    header, rows = lines[0].split("\t"), [line.split("\t") for line in lines[1:]]
+    if header != ["name", "class", "smiles"] or any(len(r) != 3 for r in rows):
+        raise ValueError(f"{MOLECULES_FILE}: expected three tab-separated columns name, class, smiles")
+    return rows[: SIZES[size]]
+
+
+def data_source(data: Optional[str]) -> tuple:
+    """(kind, paths): "embedded", "disk" (a saved DatasetDict), "euos25" (2D CSV, 3D CSV[, labels CSV]) or "smiles"."""
+    if data is None:
+        return "embedded", []
+    parts = [p.strip() for p in str(data).split(",") if p.strip()]
+    if len(parts) == 1 and Path(parts[0]).is_dir():
+        folder = Path(parts[0])
+        if (folder / "dataset_dict.json").is_file():
+            return "disk", [folder]
+        found_2d, found_3d = sorted(folder.glob("*2[dD]*.csv")), sorted(folder.glob("*3[dD]*.csv"))
+        if len(found_2d) == 1 and len(found_3d) == 1:
+            labels = sorted(folder.glob("*label*.csv"))
+            return "euos25", [found_2d[0], found_3d[0]] + labels[:1]
+        raise ValueError(f"{folder}: expected a saved DatasetDict or exactly one *2d*.csv and one *3d*.csv (EUOS25 layout)")
+    if len(parts) in (2, 3):
+        return "euos25", [Path(p) for p in parts]
+    if len(parts) == 1 and parts[0].lower().endswith(".csv"):
+        return "smiles", [Path(parts[0])]
+    raise ValueError(f"--data {data!r}: give a SMILES CSV, 'features_2d.csv,features_3d.csv[,labels.csv]' (EUOS25), "
+                     "a folder holding those, or a saved DatasetDict folder")
+
+
+def make_featurizer(data: Optional[str], **settings) -> MILMolTokenizer:
+    """The featurizer for `data`: RDKit with `settings`, or the column layout of EUOS25 tables (headers only)."""
+    kind, paths = data_source(data)
+    if kind == "euos25":
+        import pandas as pd
+
+        from .readers import _feature_columns
+
+        head_2d, head_3d = pd.read_csv(paths[0], nrows=5), pd.read_csv(paths[1], nrows=5)
+        return MILMolTokenizer(feature_source="precomputed", feature_names_2d=_feature_columns(head_2d, paths[0]),
+                               feature_names_3d=_feature_columns(head_3d, paths[1]), num_conformers=settings.get("num_conformers", 10))
+    return MILMolTokenizer(**settings)
+
+
+def _fluo_targets(labels: np.ndarray, fluo_base: np.ndarray) -> np.ndarray:
+    """(M, 4): wl / qy masked to the molecules positive for Fluorescence_340_450, then for _more_than_480."""
+    out = np.full((len(labels), 4), np.nan)
+    for k, task in enumerate((2, 3)):
+        positive = labels[:, task] == 1
+        out[positive, 2 * k : 2 * k + 2] = fluo_base[positive]
+    return out
+
+
+def _pad_bag(bag: np.ndarray, width: int, n3d: int) -> tuple:
+    if len(bag) > width:
+        raise ValueError(f"a molecule has {len(bag)} conformers, more than the bag size {width}")
+    x3d = np.zeros((width, n3d), dtype=np.float32)
+    x3d[: len(bag)] = bag
+    mask = np.zeros(width, dtype=np.int64)
+    mask[: len(bag)] = 1
+    return x3d, mask
+
+
+def _assemble(ids, smiles, x2d, bags, block, width, n3d, extras=None) -> dict:
+    columns = {"id": list(ids), "smiles": list(smiles), "scaffold": [murcko_scaffold(s) for s in smiles],
+               "x2d": [np.asarray(v, np.float32) for v in x2d], "x3d": [], "conformer_mask": [],
+               "labels": block["labels"].astype(np.float32).tolist(), "label_weights": block["label_weights"].astype(np.float32).tolist(),
+               "aux_abs": block["aux_abs"].astype(np.float32).tolist(),
+               "aux_fluo": _fluo_targets(block["labels"], block["fluo_base"]).astype(np.float32).tolist()}
+    for bag in bags:
+        x3d, mask = _pad_bag(np.asarray(bag, np.float32), width, n3d)
+        columns["x3d"].append(x3d)
+        columns["conformer_mask"].append(mask)
+    columns.update(extras or {})
+    return columns
+
+
+def _embedded_columns(tokenizer, size, seed, num_proc, cache_dir, smiles_override=None):
+    molecules = embedded_molecules(size) if smiles_override is None else smiles_override
+    records = featurize_cached([m[2] for m in molecules], tokenizer, cache_dir=cache_dir, num_proc=num_proc)
+    rng = np.random.default_rng(seed)
+    good, failed = [], []
+    for molecule, record in zip(molecules, records):
+        (failed if record["error"] else good).append((molecule, record))
+    width = tokenizer.num_conformers
+    rules = [simulate_labels(r["canonical_smiles"], r["coordinates"], rng) for _, r in good]
+    block = {
+        "labels": np.array([rule["labels"] for rule in rules]).reshape(-1, 4),
+        "label_weights": np.ones((len(good), 4)),
+        "aux_abs": np.array([[rule[a] for a in AUX_ABS] for rule in rules]).reshape(-1, 2),
+        "fluo_base": np.array([[rule["wl_pred_nm"], rule["qy_pred"]] for rule in rules]).reshape(-1, 2),
+    }
+    planar = []
+    for rule in rules:
+        mask = np.zeros(width, dtype=np.int64)
+        mask[rule["planar_conformers"]] = 1
+        planar.append(mask)
+    extras = {"name": [m[0] for m, _ in good], "compound_class": [m[1] for m, _ in good], "planar_mask": planar,
+              "responsible_conformer": [rule["responsible_conformer"] for rule in rules],
+              "conformer_dependent": [rule["conformer_dependent"] for rule in rules],
+              "lambda_abs": [rule["lambda_abs"] for rule in rules]}
+    columns = _assemble([m[0] for m, _ in good], [r["canonical_smiles"] for _, r in good], [r["x2d"] for _, r in good],
+                        [r["x3d"] for _, r in good], block, width, tokenizer.n_features_3d, extras)
+    return columns, [{"id": m[0], "smiles": m[2], "error": r["error"]} for m, r in failed], ["train"] * len(good)
+
+
+def _smiles_columns(path, tokenizer, num_proc, cache_dir):
+    table = read_smiles_table(path)
+    records = featurize_cached(table["smiles"], tokenizer, cache_dir=cache_dir, num_proc=num_proc)
+    keep = [i for i, r in enumerate(records) if not r["error"]]
+    failed = [{"id": table["ids"][i], "smiles": r["smiles"], "error": r["error"]} for i, r in enumerate(records) if r["error"]]
+    block = {k: table[k][keep] for k in ("labels", "label_weights", "aux_abs", "fluo_base")}
+    columns = _assemble([table["ids"][i] for i in keep], [records[i]["canonical_smiles"] for i in keep],
+                        [records[i]["x2d"] for i in keep], [records[i]["x3d"] for i in keep], block,
+                        tokenizer.num_conformers, tokenizer.n_features_3d)
+    return columns, failed, [table["split"][i] for i in keep]
+
+
+def _euos25_columns(paths, tokenizer):
+    table = read_euos25(*paths)
+    if table["feature_names_2d"] != tokenizer.feature_names_2d or table["feature_names_3d"] != tokenizer.feature_names_3d:
+        raise ValueError("the EUOS25 feature columns differ from the featurizer's (the model's) feature names")
+    width = max(len(b) for b in table["x3d"])
+    block = {k: table[k] for k in ("labels", "label_weights", "aux_abs", "fluo_base")}
+    columns = _assemble(table["ids"], table["smiles"], table["x2d"], table["x3d"], block, width, tokenizer.n_features_3d)
+    return columns, [], table["split"]
+
+
+def _subset(columns: dict, indices) -> Dataset:
+    return Dataset.from_dict({k: [v[i] for i in indices] for k, v in columns.items()})
+
+
+def build_milmol_dataset(data: Optional[str] = None, tokenizer: Optional[MILMolTokenizer] = None, *, size: str = "demo",
+                         split: str = "scaffold", seed: int = 0, fractions=(0.7, 0.15, 0.15), num_proc: int = 1,
+                         cache_dir=None) -> DatasetDict:
+    """
+    The milmol DatasetDict of `data` (None = the embedded molecules; see `data_source` for files), featurised with
+    `tokenizer` (default: the RDKit featurizer at its defaults), cached, split by scaffold (or randomly).
+    """
+    kind, paths = data_source(data)
+    if kind == "disk":
+        return load_from_disk(str(paths[0]))
+    tokenizer = tokenizer or make_featurizer(data)
+    if kind == "embedded":
+        columns, failed, origin = _embedded_columns(tokenizer, size, seed, num_proc, cache_dir)
+    elif kind == "smiles":
+        columns, failed, origin = _smiles_columns(paths[0], tokenizer, num_proc, cache_dir)
+    else:
+        columns, failed, origin = _euos25_columns(paths, tokenizer)
+    labels = np.asarray(columns["labels"], dtype=np.float64).reshape(-1, len(TASKS))
+    leaderboard = [i for i, s in enumerate(origin) if s.lower() == "test" and np.isnan(labels[i]).all()]
+    labelled = [i for i in range(len(origin)) if i not in set(leaderboard)]
+    if not labelled:
+        raise ValueError("no labelled molecules to train on")
+    if split == "scaffold":
+        parts = balanced_scaffold_split([columns["scaffold"][i] for i in labelled], labels[labelled], fractions, seed)
+    elif split == "random":
+        parts = random_split(len(labelled), fractions, seed)
+    else:
+        raise ValueError(f"split must be 'scaffold' or 'random', got {split!r}")
+    result = DatasetDict({name: _subset(columns, [labelled[i] for i in indices]) for name, indices in parts.items()})
+    if leaderboard:
+        result["leaderboard"] = _subset(columns, leaderboard)
+    if failed:
+        logger.warning("%d molecule(s) could not be featurised (kept in the 'failed' split), e.g. %s", len(failed), failed[0])
+        result["failed"] = Dataset.from_list(failed)
+    return result
+
+
+def prevalence(split: Dataset) -> np.ndarray:
+    """Fraction of positives per task among the labelled rows."""
+    labels = np.asarray(split["labels"], dtype=np.float64)
+    return np.nanmean(labels, axis=0)
