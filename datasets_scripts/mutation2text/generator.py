@@ -25,11 +25,10 @@ from .properties import FREQUENCY, describe_residue, is_destabilizing, property_
 
 SIZES = {  # proteins per split (train, validation, test) and substitutions per protein
     "tiny": ((6, 2, 2), 4),
-    "demo": ((90, 8, 14), 6),
+    "demo": ((48, 6, 14), 6),
     "full": ((2000, 100, 200), 8),
 }
-QUESTIONS = ("What is the effect of this mutation?", "Describe this mutation.",
-             "How does this substitution affect the protein?")
+QUESTIONS = ("What is its effect?", "Describe this mutation.", "How does it affect the protein?")
 RESIDUES = sorted(AMINO_ACIDS)
 _BACKGROUND_P = np.array([FREQUENCY[r] for r in RESIDUES]) / sum(FREQUENCY.values())
 _DECOY_TYPES = "CHSDNT"

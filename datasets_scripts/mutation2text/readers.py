@@ -19,12 +19,12 @@ import json
 import re
 from pathlib import Path
 
+from modeling.mutation2text.processing_mutation2text import DEFAULT_QUESTION
 from modeling.mutation2text.mutations_mutation2text import (
     check_sequence, diff_mutations, format_mutations, parse_mutations, validate_mutations,
 )
 
 COLUMNS = ("protein_id", "wild_type", "mutation", "mutant", "question", "answer", "effect", "motif")
-DEFAULT_QUESTION = "What is the effect of this mutation?"
 DESCRIPTION_COLUMNS = ("description", "text", "mutation_description", "effect_description")
 _WRITTEN_SUBSTITUTION = re.compile(r"\b(?:p\.)?(?:[A-Z][a-z]{2}|[ACDEFGHIKLMNPQRSTVWY])\d+(?:[A-Z][a-z]{2}|[ACDEFGHIKLMNPQRSTVWY])\b")
 NONE_VALUES = {"", "none", "null", "nan"}

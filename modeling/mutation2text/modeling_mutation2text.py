@@ -42,7 +42,11 @@ class Mutation2TextModelOutput(ModelOutput):
 
 @dataclass
 class Mutation2TextCausalLMOutput(ModelOutput):
-    """loss: mean cross-entropy over the label tokens (the answer); logits: (batch, length, vocab)."""
+    """
+    loss: mean cross-entropy over the label tokens (the answer).
+    logits: (batch, length, vocab); None in training mode with labels, where only the answer positions are
+        projected to compute the loss.
+    """
 
     loss: Optional[torch.FloatTensor] = None
     logits: Optional[torch.FloatTensor] = None
@@ -178,6 +182,12 @@ class Mutation2TextProteinEncoder(EsmModel):
         super().__init__(config, add_pooling_layer=False)
 
 
+def select_protein_states(encoder, layer: int, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The encoder's states at `layer` (-1: the final output, else an index into its hidden states)."""
+    output = encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=layer != -1)
+    return output.last_hidden_state if layer == -1 else output.hidden_states[layer]
+
+
 class Mutation2TextPreTrainedModel(PreTrainedModel):
     config_class = Mutation2TextConfig
     base_model_prefix = "model"
@@ -220,10 +230,7 @@ class Mutation2TextModel(Mutation2TextPreTrainedModel):
         if self.protein_encoder is None:
             raise ValueError("this model has no protein encoder (protein_encoder=False): pass wild_type_embeds / "
                              "mutant_embeds, the precomputed per-residue embeddings")
-        layer = self.config.mm_protein_select_layer
-        output = self.protein_encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                      output_hidden_states=layer != -1)
-        return output.last_hidden_state if layer == -1 else output.hidden_states[layer]
+        return select_protein_states(self.protein_encoder, self.config.mm_protein_select_layer, input_ids, attention_mask)
 
     def get_protein_features(self, wild_type_input_ids=None, mutant_input_ids=None, wild_type_embeds=None,
                              mutant_embeds=None, protein_attention_mask=None) -> torch.Tensor:
@@ -328,14 +335,20 @@ class Mutation2TextForConditionalGeneration(Mutation2TextPreTrainedModel, Genera
                              past_key_values=past_key_values, inputs_embeds=inputs_embeds, use_cache=use_cache,
                              **kwargs)
         hidden = outputs.last_hidden_state
-        if logits_to_keep:
-            hidden = hidden[:, -logits_to_keep:] if isinstance(logits_to_keep, int) else hidden[:, logits_to_keep]
-        logits = self.lm_head(hidden)
-        loss = None
-        if labels is not None:
-            shifted = labels[:, 1:].to(logits.device)
-            loss = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), shifted.reshape(-1),
-                                   ignore_index=-100)
+        loss = logits = None
+        if labels is not None and self.training:
+            # Training: project only the positions that predict a label (the answer), never the prompt's logits.
+            shifted = labels[:, 1:].to(hidden.device)
+            keep = shifted != -100
+            loss = F.cross_entropy(self.lm_head(hidden[:, :-1][keep]).float(), shifted[keep])
+        else:
+            if logits_to_keep:
+                hidden = hidden[:, -logits_to_keep:] if isinstance(logits_to_keep, int) else hidden[:, logits_to_keep]
+            logits = self.lm_head(hidden)
+            if labels is not None:
+                shifted = labels[:, 1:].to(logits.device)
+                loss = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), shifted.reshape(-1),
+                                       ignore_index=-100)
         return Mutation2TextCausalLMOutput(loss=loss, logits=logits, past_key_values=outputs.past_key_values,
                                            hidden_states=outputs.hidden_states, attentions=outputs.attentions,
                                            protein_hidden_states=outputs.protein_hidden_states)

@@ -32,8 +32,8 @@ PROTEIN_VOCAB = ["<cls>", "<pad>", "<eos>", "<unk>", "L", "A", "G", "V", "S", "E
                  "N", "F", "Y", "M", "H", "W", "C", "X", "B", "U", "Z", "O", ".", "-", "<null_1>", "<mask>"]
 PROTEIN_PAD_ID, PROTEIN_CLS_ID, PROTEIN_EOS_ID = 1, 0, 2
 
-SYSTEM_PROMPT = "You are an expert in protein biochemistry who describes the effects of mutations."
-DEFAULT_QUESTION = "What is the effect of this mutation?"
+SYSTEM_PROMPT = "You describe protein mutations."
+DEFAULT_QUESTION = "What is its effect?"
 # ChatML, as SmolLM2-Instruct uses it; a wrapped tokenizer keeps its own template.
 CHATML_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"

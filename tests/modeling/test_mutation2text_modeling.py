@@ -128,7 +128,14 @@ def test_loss_counts_only_the_answer(setup):
     keep = labels != -100
     expected = torch.nn.functional.cross_entropy(logits[keep], labels[keep])
     torch.testing.assert_close(out.loss, expected)
-    out.loss.backward()
+    model.train()  # training: only the answer positions are projected; the same loss
+    try:
+        trained = model(**batch)
+    finally:
+        model.eval()
+    assert trained.logits is None
+    torch.testing.assert_close(trained.loss, expected)
+    trained.loss.backward()
     gate = model.model.gated_cross_attention[0].attention_gate
     assert gate.grad is not None and gate.grad.abs().item() > 0  # closed gates still learn
     model.zero_grad()

@@ -1,0 +1,79 @@
+"""The two-stage training script on the tiny preset: repository, adapters, metrics, resume, --stage 2."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import hf_models  # noqa: F401
+from trainers import cli
+from trainers.run_mutation2text import evaluate, main
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("m2t") / "repo"
+    metrics = main(["--preset", "tiny", "--output_dir", str(folder)])
+    return folder, metrics
+
+
+def test_repository_and_metrics(trained):
+    folder, metrics = trained
+    assert (folder / "model.safetensors").is_file() and (folder / "processing_mutation2text.py").is_file()
+    assert json.loads((folder / "metrics.json").read_text())["model"]["n"] == 4
+    for system in ("model", "baseline", "retrieval"):
+        assert {"fact_accuracy", "effect_accuracy", "bleu", "rouge_l"} <= set(metrics[system])
+    assert metrics["headline_metrics"][0] == "fact_accuracy" and metrics["stage"] == "both"
+    rows = [json.loads(line) for line in (folder / "eval_predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and {"model", "baseline", "retrieval", "answer"} <= set(rows[0])
+    # the retrieval baseline returns training descriptions verbatim
+    assert all(row["retrieval"].endswith(".") for row in rows)
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
+        "fact_accuracy.png", "training_curves_stage_0.png", "training_curves_stage_1.png", "training_curves_text-only_2.png"]
+
+
+def test_adapters_are_saved_and_the_export_is_merged(trained):
+    folder, _ = trained
+    adapters = load_file(folder / "adapters" / "stage1_adapters.safetensors")
+    merged = load_file(folder / "model.safetensors")
+    assert adapters and all(k.startswith(("model.gated_cross_attention", "model.resampler", "model.projector")) for k in adapters)
+    for key, tensor in adapters.items():  # stage 2 froze them: the merged model holds the stage-1 values
+        assert torch.equal(merged[key], tensor)
+    lora = folder / "adapters" / "lora"
+    assert (lora / "adapter_model.safetensors").is_file()
+    config = json.loads((lora / "adapter_config.json").read_text())
+    assert config["r"] == 4 and "model\\.layers" in config["target_modules"]
+    assert not any("lora" in k for k in merged)  # merged into the weights
+    # LoRA changed the language model: the merged weights differ from the stage-1 model's
+    stage1 = load_file(folder / "checkpoints" / "stage1-model" / "model.safetensors")
+    key = next(k for k in merged if k.endswith("layers.0.self_attn.q_proj.weight"))
+    assert not torch.equal(stage1[key], merged[key])
+
+
+def test_stage2_alone_resumes_from_the_stage1_model(trained, tmp_path):
+    folder, _ = trained
+    metrics = main(["--preset", "tiny", "--stage", "2", "--stage1_model", str(folder / "checkpoints" / "stage1-model"),
+                    "--text_only_baseline", "false", "--output_dir", str(tmp_path / "stage2")])
+    assert metrics["stage"] == "2" and metrics["baseline"] is None
+    assert not (tmp_path / "stage2" / "checkpoints" / "stage1").exists()
+    with pytest.raises(SystemExit, match="needs a stage-1 model"):
+        main(["--preset", "tiny", "--stage", "2", "--output_dir", str(tmp_path / "empty")])
+
+
+def test_evaluate_and_predict(trained, tmp_path):
+    folder, _ = trained
+    report = evaluate(folder, output=str(tmp_path / "eval.json"))
+    assert report["model"]["n"] == 4 and json.loads((tmp_path / "eval.json").read_text())["retrieval"]["n"] == 4
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "wild_type": "MKTAYIAKQRQISFVK", "mutation": "p.Lys2Ala"}) + "\n"
+                      + json.dumps({"id": "b", "wild_type": "MKTAYIAKQRQISFVK", "mutant": "MKTAYIAKQGQISFVK"}) + "\n")
+    cli.main(["predict", "mutation2text", "--model", str(folder), "--input", str(source), "--output",
+              str(tmp_path / "out.jsonl"), "--max_new_tokens", "4"])
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"] and [r["mutation"] for r in rows] == ["K2A", "R10G"]
+    assert all("generated_text" in r for r in rows)
+    source.write_text(json.dumps({"wild_type": "MKTAYIAK", "mutation": "A2K"}) + "\n")
+    with pytest.raises(ValueError, match="in.jsonl:1: .*has K at position 2"):
+        cli.main(["predict", "mutation2text", "--model", str(folder), "--input", str(source), "--output",
+                  str(tmp_path / "bad.jsonl")])
