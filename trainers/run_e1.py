@@ -25,7 +25,8 @@ from datasets import concatenate_datasets
 from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from datasets_scripts.e1 import E1ContrastiveCollator, build_e1_dataset, family_folds, homology_groups
+from datasets_scripts.e1 import E1ContrastiveCollator, family_folds, homology_groups
+from datasets_scripts.e1.builder import build_e1_dataset
 from hf_models.export import TRAINING_STATE, export_repository
 from hf_models.presets import preset_config
 from modeling.e1.configuration_e1 import E1Config

@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from datasets_scripts.e1 import (build_e1_dataset, family_disjoint_split, family_folds, generate_proteins, homology_groups,
+from datasets_scripts.e1.builder import build_e1_dataset
+from datasets_scripts.e1 import (family_disjoint_split, family_folds, generate_proteins, homology_groups,
                                  motif_scores, read_biolip, read_label_fasta, read_label_fastas)
 from datasets_scripts.e1.motifs import PATTERNS
 

@@ -1,0 +1,125 @@
+"""
+E1ForContrastiveBinding training step: all views of a batch in ONE backbone forward (`batch_views=True`, B x V rows)
+against the seed's loop of one backbone forward per view (`batch_views=False`); same weights, same batch, same loss.
+
+Measured: median wall and CPU time of forward + backward (interleaved repeats after warm-up, both in one process),
+and the peak resident memory one step adds (each in a fresh process, `benchmarks.common.peak_rss_increase_mib`).
+
+    python -m benchmarks.e1_views             # demo preset, 8 proteins x 4 views, 3 homologs per view
+    python -m benchmarks.e1_views --quick     # tiny, for the smoke test
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from datasets_scripts.e1 import E1ContrastiveCollator, generate_proteins
+from hf_models.presets import preset_config
+from modeling.e1.modeling_e1 import E1ForContrastiveBinding
+from modeling.e1.tokenization_e1 import E1Tokenizer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MODES = {"one_forward": True, "per_view_loop": False}
+
+
+def build_step(args, batched: bool):
+    torch.manual_seed(0)
+    config = preset_config("e1", args.preset, max_contrastive_residues=100_000)
+    model = E1ForContrastiveBinding(config).train()
+    model.prototypes.copy_(torch.nn.functional.normalize(torch.randn(len(config.ions), config.hidden_size), dim=-1))
+    model.config.batch_views = batched
+    rows = generate_proteins(args.data_size, seed=0)[: args.batch]
+    batch = E1ContrastiveCollator(E1Tokenizer(), config.ions, num_variants=args.views, num_context=args.context, seed=0)(rows)
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        out = model(**batch)
+        out.loss.backward()
+        return out.loss.detach()
+
+    return step, batch
+
+
+def measure_memory_in_subprocess(mode: str, args) -> float:
+    command = [sys.executable, "-m", "benchmarks.e1_views", "--measure-memory", mode, "--preset", args.preset,
+               "--data-size", args.data_size, "--batch", str(args.batch), "--views", str(args.views),
+               "--context", str(args.context), "--threads", str(torch.get_num_threads())]
+    done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"memory measurement failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_increase_mib"]
+
+
+def run(args) -> dict:
+    load_at_start = os.getloadavg()[0]
+    steps, losses, batch = {}, {}, None
+    for mode, batched in MODES.items():
+        steps[mode], batch = build_step(args, batched)
+        losses[mode] = float(steps[mode]())
+    times, cpu = interleaved_medians(steps, args.warmup, args.repeats)
+    memory = {mode: measure_memory_in_subprocess(mode, args) for mode in MODES}
+    tokens = int(batch["attention_mask"].sum())
+    row = {
+        "preset": args.preset, "proteins": args.batch, "views": args.views, "homologs_per_view": args.context,
+        "tokens": tokens, "padded_length": int(batch["input_ids"].shape[-1]),
+        "one_forward_ms": 1e3 * times["one_forward"], "per_view_loop_ms": 1e3 * times["per_view_loop"],
+        "speedup": times["per_view_loop"] / times["one_forward"],
+        "one_forward_cpu_ms": 1e3 * cpu["one_forward"], "per_view_loop_cpu_ms": 1e3 * cpu["per_view_loop"],
+        "cpu_speedup": cpu["per_view_loop"] / cpu["one_forward"],
+        "one_forward_tokens_per_s": tokens / times["one_forward"], "per_view_loop_tokens_per_s": tokens / times["per_view_loop"],
+        "one_forward_peak_mib": memory["one_forward"], "per_view_loop_peak_mib": memory["per_view_loop"],
+        "loss_abs_diff": abs(losses["one_forward"] - losses["per_view_loop"]),
+    }
+    return {
+        "benchmark": "e1_views",
+        "what": "E1ForContrastiveBinding training step (forward + backward, all four losses), CPU float32",
+        "setup": {"preset": args.preset, "data": f"embedded generator ({args.data_size})", "warmup": args.warmup, "repeats": args.repeats},
+        "method": {"time": "median wall / process CPU time of one step, the two modes interleaved in one process",
+                   "memory": "peak RSS increase of one step, each mode in a fresh process (MALLOC_MMAP_THRESHOLD_ set)"},
+        "environment": environment(load_at_start),
+        "results": [row],
+    }
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="demo")
+    parser.add_argument("--data-size", dest="data_size", default="demo")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--views", type=int, default=4)
+    parser.add_argument("--context", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="tiny preset, 2 proteins, 1 repeat")
+    parser.add_argument("--output", default=str(RESULTS_DIR / "e1_views.json"))
+    parser.add_argument("--measure-memory", dest="measure_memory", choices=list(MODES), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.preset, args.data_size, args.batch, args.views, args.context, args.warmup, args.repeats = "tiny", "tiny", 2, 2, 1, 0, 1
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    with torch_threads(args.threads):
+        if args.measure_memory:
+            step, _ = build_step(args, MODES[args.measure_memory])
+            step()  # first call allocates the optimizer-free grads; measure the second
+            print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(step)}))
+            return {}
+        results = run(args)
+    return report(results, args.output, {
+        "views": "views", "tokens": "tokens", "one_forward_ms": "one forward (ms)", "per_view_loop_ms": "per-view loop (ms)",
+        "speedup": "speed-up", "cpu_speedup": "CPU-time speed-up", "one_forward_peak_mib": "one forward peak (MiB)",
+        "per_view_loop_peak_mib": "loop peak (MiB)",
+    })
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
