@@ -91,13 +91,16 @@ def subtype_separability(table) -> dict:
         kinds = sorted(set(subtypes))
         if len(kinds) < 2:
             continue
-        hits = 0
+        hits, scored = 0, 0
         for k, i in enumerate(rows):
             others = np.arange(len(rows)) != k
+            if not (others & (subtypes == subtypes[k])).any():
+                continue  # the only sample of its subtype: nothing to compare it with
             centroids = {s: x[rows[others & (subtypes == s)]].mean(0) for s in kinds if (others & (subtypes == s)).any()}
             guess = min(centroids, key=lambda s: ((x[i] - centroids[s]) ** 2).sum())
-            hits += guess == subtypes[k]
-        out[tissue] = {"subtypes": len(kinds), "samples": len(rows), "separability": round(hits / len(rows), 3)}
+            hits, scored = hits + (guess == subtypes[k]), scored + 1
+        out[tissue] = {"subtypes": len(kinds), "samples": len(rows),
+                       "separability": round(hits / scored, 3) if scored else None}
     return out
 
 
@@ -214,9 +217,12 @@ def render_report(r: dict, plots: dict) -> str:
               f"on their data; > 1 means tissues differ more than samples of a tissue). {r['regions_with_ratio_above_1']} of "
               f"{r['regions']} regions have a ratio above 1: most regions carry no tissue signal on their own.", ""]
     if r["subtypes"]:
-        lines += ["Tissues made of subtypes (leave-one-out nearest-centroid accuracy among the subtypes):", "",
+        lines += ["Tissues made of subtypes (leave-one-out nearest-centroid accuracy among the subtypes, over samples "
+                  "whose subtype has another sample; chance is about 1 / subtypes):", "",
                   "| tissue | subtypes | samples | separability |", "|---|---|---|---|"]
-        lines += [f"| {t} | {v['subtypes']} | {v['samples']} | {v['separability']:.2f} |" for t, v in r["subtypes"].items()]
+        lines += [f"| {t} | {v['subtypes']} | {v['samples']} | "
+                  f"{'n/a (one sample per subtype)' if v['separability'] is None else format(v['separability'], '.2f')} |"
+                  for t, v in r["subtypes"].items()]
         lines.append("")
     lines += [f"![separability]({plots['separability'].name})", "",
               f"## 3. Augmentation leakage: {ok(r['leakage']['groups_across_splits_group_split'] == 0)}", "",
