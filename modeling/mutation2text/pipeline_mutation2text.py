@@ -16,6 +16,7 @@ from transformers import Pipeline
 from .mutations_mutation2text import format_mutations, resolve_mutant
 
 FIELDS = ("wild_type", "mutation", "mutant", "question")
+DEFAULT_MAX_NEW_TOKENS = 96
 
 
 class Mutation2TextPipeline(Pipeline):
@@ -37,11 +38,9 @@ class Mutation2TextPipeline(Pipeline):
             raise ValueError(f"give either inputs or {', '.join(given)}=, not both")
         return super().__call__(inputs, **kwargs)
 
-    def _sanitize_parameters(self, max_new_tokens=None, **generate_kwargs):
-        forward = dict(generate_kwargs)
-        forward["max_new_tokens"] = 96 if max_new_tokens is None else max_new_tokens
-        forward.setdefault("do_sample", False)
-        return {}, forward, {}
+    def _sanitize_parameters(self, **generate_kwargs):
+        # only what was given: call-time arguments update those given at construction
+        return {}, dict(generate_kwargs), {}
 
     def preprocess(self, example):
         if not isinstance(example, dict) or "wild_type" not in example:
@@ -57,6 +56,7 @@ class Mutation2TextPipeline(Pipeline):
     def _forward(self, model_inputs, **generate_kwargs):
         mutation = model_inputs.pop("mutation")
         prompt_length = model_inputs["input_ids"].shape[1]
+        generate_kwargs = {"max_new_tokens": DEFAULT_MAX_NEW_TOKENS, "do_sample": False, **generate_kwargs}
         generated = self.model.generate(**model_inputs, **generate_kwargs)
         return {"tokens": generated[:, prompt_length:], "mutation": mutation}
 

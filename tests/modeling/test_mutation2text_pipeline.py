@@ -49,3 +49,13 @@ def test_bad_input_is_reported(describe):
         describe({"wild_type": WILD_TYPE, "mutation": "K2A", "sequence": "x"})
     with pytest.raises(ValueError, match="give wild_type"):
         describe(mutation="K2A")
+
+
+def test_generation_arguments_given_at_construction_are_kept(describe):
+    short = pipeline("mutation-to-text", model=describe.model, tokenizer=describe.tokenizer, max_new_tokens=2,
+                     min_new_tokens=2)
+    inputs = describe.tokenizer.encode_mutations(WILD_TYPE, mutation="K2A")
+    with torch.no_grad():
+        tokens = describe.model.generate(**inputs, max_new_tokens=2, min_new_tokens=2, do_sample=False)
+    expected = describe.tokenizer.decode(tokens[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    assert short(wild_type=WILD_TYPE, mutation="K2A")["generated_text"] == expected
