@@ -79,7 +79,7 @@ def _featurize(smiles: str, settings: dict, return_coordinates: bool) -> dict:
     params = AllChem.ETKDGv3()
     params.randomSeed = int(settings["conformer_seed"])
     params.numThreads = 1
-    params.timeout = int(settings.get("embed_timeout_s", 5))  # a molecule ETKDG cannot embed fails, it does not hang
+    params.timeout = int(settings["embed_timeout_s"])  # a molecule ETKDG cannot embed fails, it does not hang
     AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params)
     if not with_h.GetNumConformers():
         params.useRandomCoords = True  # the documented fallback for molecules ETKDG cannot start from a distance matrix
@@ -115,6 +115,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
         fingerprint_bits / fingerprint_radius: the Morgan fingerprint of the 2D vector.
         descriptors_2d / descriptors_3d: descriptor names, in vector order (default: features_milmol.py).
         num_conformers / conformer_seed / mmff_relax: the conformer bag (ETKDGv3 seed; MMFF94 relaxation).
+        embed_timeout_s: ETKDG time limit per attempt; a molecule that cannot be embedded in time is an error
+            record (on a loaded machine a very flexible molecule can need more: raise it rather than lose it).
         feature_source: "rdkit" (featurise SMILES as above) or "precomputed" (a model trained on a user's feature
             tables, e.g. EUOS25 CSVs: it takes padded features only; `feature_names_2d/3d` record their columns).
     """
@@ -123,7 +125,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
     model_input_names = ["x2d", "x3d", "conformer_mask"]
 
     def __init__(self, fingerprint_bits: int = 1024, fingerprint_radius: int = 2, num_conformers: int = 10,
-                 conformer_seed: int = 42, mmff_relax: bool = False, descriptors_2d: Optional[Sequence[str]] = None,
+                 conformer_seed: int = 42, mmff_relax: bool = False, embed_timeout_s: int = 30, descriptors_2d: Optional[Sequence[str]] = None,
                  descriptors_3d: Optional[Sequence[str]] = None, feature_source: str = "rdkit",
                  feature_names_2d: Optional[Sequence[str]] = None, feature_names_3d: Optional[Sequence[str]] = None, **kwargs):
         if feature_source not in ("rdkit", "precomputed"):
@@ -131,6 +133,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         self.vocab = dict(VOCAB)
         self.fingerprint_bits, self.fingerprint_radius = int(fingerprint_bits), int(fingerprint_radius)
         self.num_conformers, self.conformer_seed, self.mmff_relax = int(num_conformers), int(conformer_seed), bool(mmff_relax)
+        self.embed_timeout_s = int(embed_timeout_s)
         self.descriptors_2d = list(DESCRIPTORS_2D if descriptors_2d is None else descriptors_2d)
         self.descriptors_3d = list(DESCRIPTORS_3D if descriptors_3d is None else descriptors_3d)
         self.feature_source = feature_source
@@ -145,7 +148,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         super().__init__(
             fingerprint_bits=self.fingerprint_bits, fingerprint_radius=self.fingerprint_radius,
             num_conformers=self.num_conformers, conformer_seed=self.conformer_seed, mmff_relax=self.mmff_relax,
-            descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d, feature_source=feature_source,
+            embed_timeout_s=self.embed_timeout_s, descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d, feature_source=feature_source,
             feature_names_2d=self.feature_names_2d, feature_names_3d=self.feature_names_3d, **kwargs,
         )
 
@@ -175,7 +178,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         """Everything that determines the features (also the cache key of the dataset featurisation)."""
         return {"fingerprint_bits": self.fingerprint_bits, "fingerprint_radius": self.fingerprint_radius,
                 "num_conformers": self.num_conformers, "conformer_seed": self.conformer_seed,
-                "mmff_relax": self.mmff_relax, "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
+                "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s, "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
 
     @property
     def n_features_2d(self) -> int:

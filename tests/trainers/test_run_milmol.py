@@ -1,0 +1,87 @@
+"""End to end with the tiny preset: train, export, baselines, attention Parquet, resume, HPO (stored, resumed), predict."""
+
+import json
+import subprocess
+import sys
+
+import optuna
+import pandas as pd
+import pytest
+
+from trainers import run_milmol
+from trainers.cli import main as cli_main
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("milmol-cache"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, cache):
+    output = tmp_path_factory.mktemp("milmol") / "repo"
+    metrics = run_milmol.main(["--preset", "tiny", "--output_dir", str(output), "--cache_dir", cache])
+    return output, metrics
+
+
+def test_tiny_run_writes_a_repository_with_baselines(trained):
+    output, metrics = trained
+    for name in ("config.json", "model.safetensors", "tokenizer_config.json", "README.md", "metrics.json",
+                 "leaderboard_attention.parquet", "plots/pr_curves.png", "plots/training_curves.png"):
+        assert (output / name).is_file(), name
+    saved = json.loads((output / "metrics.json").read_text())
+    assert saved["model"]["macro_ap"] == metrics["model"]["macro_ap"]
+    assert {"model", "baseline", "single_instance", "headline_metrics"} <= set(saved)
+    assert "2D logistic regression" in (output / "README.md").read_text()
+    config = json.loads((output / "config.json").read_text())
+    assert len(config["pos_weight"]) == 4 and config["aux_abs_std"] != [1.0, 1.0]  # fitted on the training split
+    attention = pd.read_parquet(output / "leaderboard_attention.parquet")
+    assert {"id", "task", "conformer", "attention", "is_top", "planar"} <= set(attention.columns)
+    sums = attention.groupby(["id", "task"])["attention"].sum()
+    assert sums.between(0.999, 1.001).all() and attention.groupby(["id", "task"])["is_top"].sum().eq(1).all()
+
+
+def test_resume_and_refusal(trained, tmp_path, cache):
+    output, _ = trained
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(SystemExit, match="already holds other files"):
+        run_milmol.main(["--preset", "tiny", "--output_dir", str(tmp_path), "--cache_dir", cache])
+    with pytest.raises(SystemExit, match="unknown MILMolConfig field"):
+        run_milmol.main(["--preset", "tiny", "--output_dir", str(tmp_path / "new"), "--config_overrides", "hidden=3"])
+
+
+def test_predict_streams_smiles_to_csv(trained, tmp_path):
+    output, _ = trained
+    (tmp_path / "in.smi").write_text("CCO ethanol\nnot_a_smiles broken\nc1ccc2ccccc2c1 naphthalene\n")
+    cli_main(["predict", "milmol", "--model", str(output), "--input", str(tmp_path / "in.smi"), "--output", str(tmp_path / "out.csv")])
+    table = pd.read_csv(tmp_path / "out.csv")
+    assert table["id"].tolist() == ["ethanol", "broken", "naphthalene"]
+    assert table["error"].isna().tolist() == [True, False, True] and pd.isna(table.loc[1, "P(Transmittance_340)"])
+    assert table.loc[2, "P(Transmittance_340)"] > 0 and "wl_pred_nm@Fluorescence_340_450" in table.columns
+
+
+def test_evaluate_reports_model_and_baseline(trained):
+    output, _ = trained
+    report = run_milmol.evaluate(output)
+    assert {"model", "baseline"} <= set(report) and "macro_ap" in report["model"]
+
+
+@pytest.mark.slow
+def test_hpo_is_stored_and_resumes(tmp_path, cache):
+    output = tmp_path / "hpo-run"
+    argv = ["--preset", "tiny", "--output_dir", str(output), "--cache_dir", cache, "--hpo", "2", "--hpo_folds", "2",
+            "--baselines", "false", "--max_steps", "2"]
+    run_milmol.main(argv)
+    storage = f"sqlite:///{output / 'checkpoints' / 'hpo' / 'study.sqlite3'}"
+    assert len(optuna.load_study(study_name="milmol-hpo", storage=storage).trials) == 2
+    run_milmol.main(argv)  # the same command again: resumes the study, adds 2 trials
+    study = optuna.load_study(study_name="milmol-hpo", storage=storage)
+    assert len(study.trials) == 4 and json.loads((output / "checkpoints" / "hpo" / "best.json").read_text())["folds"] == 2
+
+
+def test_cli_parses_the_documented_commands():
+    from trainers.cli import build_parser
+
+    args, extra = build_parser().parse_known_args(["train", "milmol", "--preset", "demo", "--hpo", "20"])
+    assert args.family == "milmol" and extra == ["--hpo", "20"]
+    assert subprocess.run([sys.executable, "-c", "import trainers.run_milmol"], capture_output=True).returncode == 0

@@ -1,0 +1,62 @@
+"""milmol metrics: per-task AP and ROC AUC, macro AP, worst-task AP, the HPO score, the top-conformer hit rate."""
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names) -> dict:
+    """
+    labels (M, T) 0/1 with NaN = missing, scores (M, T). Per task: ap_<task>, roc_auc_<task>, n_pos_<task>; then
+    macro_ap (mean AP), min_ap (worst-task AP), macro_roc_auc, over the tasks with both classes present (a task
+    without positives or negatives in the split has no AP: it is reported as None and left out of the means).
+    """
+    labels, scores = np.asarray(labels, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+    out, aps, aucs = {"n": int(len(labels))}, [], []
+    for t, task in enumerate(task_names):
+        present = ~np.isnan(labels[:, t])
+        y, s = labels[present, t], scores[present, t]
+        out[f"n_pos_{task}"] = int(y.sum())
+        if 0 < y.sum() < len(y):
+            out[f"ap_{task}"] = float(average_precision_score(y, s))
+            out[f"roc_auc_{task}"] = float(roc_auc_score(y, s))
+            aps.append(out[f"ap_{task}"])
+            aucs.append(out[f"roc_auc_{task}"])
+        else:
+            out[f"ap_{task}"] = out[f"roc_auc_{task}"] = None
+    out["macro_ap"] = float(np.mean(aps)) if aps else None
+    out["min_ap"] = float(np.min(aps)) if aps else None
+    out["macro_roc_auc"] = float(np.mean(aucs)) if aucs else None
+    return out
+
+
+def hpo_score(metrics: dict, min_w: float, prefix: str = "") -> float:
+    """The seed's fold score: (1 - min_w) * macro_ap + min_w * min_ap (0 when undefined)."""
+    macro, worst = metrics.get(f"{prefix}macro_ap"), metrics.get(f"{prefix}min_ap")
+    if macro is None or worst is None:
+        return 0.0
+    return (1.0 - min_w) * macro + min_w * worst
+
+
+def top_conformer_hits(attention: np.ndarray, conformer_mask: np.ndarray, planar_mask: np.ndarray,
+                       responsible: np.ndarray, labels: np.ndarray, dependent: np.ndarray) -> dict:
+    """
+    Over (molecule, task) pairs with a positive label on a molecule whose label rule depends on the conformer
+    (some conformers planar, some not): how often the task's most-attended conformer is planar (a conformer the rule
+    accepts), how often it is exactly the responsible (most planar) one, and the chance level of the first
+    (the planar fraction of the molecule's conformers).
+    """
+    hits, exact, chance, count = 0, 0, 0.0, 0
+    for i in np.flatnonzero(dependent):
+        valid = conformer_mask[i].astype(bool)
+        for t in range(labels.shape[1]):
+            if labels[i, t] != 1:
+                continue
+            top = int(np.argmax(np.where(valid, attention[i, t], -np.inf)))
+            hits += int(planar_mask[i, top] == 1)
+            exact += int(top == responsible[i])
+            chance += planar_mask[i][valid].mean()
+            count += 1
+    if not count:
+        return {"top_conformer_hit_rate": None, "top_conformer_exact_rate": None, "top_conformer_chance": None, "top_conformer_pairs": 0}
+    return {"top_conformer_hit_rate": hits / count, "top_conformer_exact_rate": exact / count,
+            "top_conformer_chance": chance / count, "top_conformer_pairs": count}
