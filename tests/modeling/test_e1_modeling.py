@@ -221,3 +221,16 @@ def test_masked_lm_round_trip_on_the_tiny_preset(tmp_path):
     again = E1ForMaskedLM.from_pretrained(tmp_path).eval()
     with torch.no_grad():
         torch.testing.assert_close(again(**inputs).logits, model(**inputs).logits)
+
+
+@pytest.mark.slow  # torch.compile of flex attention: about 4 minutes on 2 busy CPU cores
+def test_flex_attention_path_equals_sdpa():
+    torch.manual_seed(0)
+    model = E1Model(_config()).eval()
+    batch = E1Tokenizer().encode_proteins(["MKVLAAGHHW", "MC"], context=[["MKVLSAGHH", "MRVLAAG"], ["MCC"]])
+    with torch.no_grad():
+        reference = model(**batch).last_hidden_state
+        model.config.attention_backend = "flex"
+        flex = model(**batch).last_hidden_state
+    real = batch["attention_mask"].bool()
+    assert (flex - reference)[real].abs().max() < 1e-5
