@@ -36,7 +36,7 @@ def plot_pr_curves(labels: np.ndarray, scores: dict, task_names, path) -> Path:
 
 def plot_attention(attention: np.ndarray, conformer_mask: np.ndarray, names, task_names, path, planar_mask=None) -> Path:
     """Heatmap per example molecule: tasks x conformers attention; planar (rule-accepted) conformers marked with *."""
-    fig = Figure(figsize=(3.2 * len(names), 2.6))
+    fig = Figure(figsize=(3.4 * len(names), 2.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names)))
     for ax, i, name in zip(axes, range(len(names)), names):
         n = int(conformer_mask[i].sum())
