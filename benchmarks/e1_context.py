@@ -31,7 +31,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def build_steps(args, homologs: int):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = E1ForContrastiveBinding(preset_config("e1", args.preset)).train()
+    # room for every homolog + the query in the sequence-id embedding (the demo preset has 64 rows)
+    config = preset_config("e1", args.preset, max_num_sequences=max(512, max(args.homologs) + 1))
+    model = E1ForContrastiveBinding(config).train()
     query = random_residues(rng, args.length)
     context = [random_residues(rng, args.length) for _ in range(homologs)]
     batch = dict(E1Tokenizer().encode_proteins(query, context=context))
@@ -77,7 +79,7 @@ def run(args) -> dict:
     return {
         "benchmark": "e1_context",
         "what": "E1ForContrastiveBinding on one query with N homologs in its row (SDPA, CPU float32)",
-        "setup": {"preset": args.preset, "residues_per_sequence": args.length, "warmup": args.warmup, "repeats": args.repeats},
+        "setup": {"preset": args.preset, "max_num_sequences": 512, "residues_per_sequence": args.length, "warmup": args.warmup, "repeats": args.repeats},
         "method": {"time": "median wall / process CPU time, all sizes interleaved in one process",
                    "memory": "peak RSS increase of one forward + backward, each size in a fresh process"},
         "environment": environment(load_at_start),
