@@ -13,6 +13,9 @@ class E1Config(PretrainedConfig):
     Backbone (must match the public checkpoints):
         vocab_size: 34 (see `E1Tokenizer`). pad/bos/eos/mask token ids: 0, 1, 2, 5 (`?`).
         hidden_size / num_attention_heads / intermediate_size / num_hidden_layers: transformer size.
+        num_key_value_heads: heads of k and v (grouped-query attention when fewer than num_attention_heads; default:
+            as many). The public config.json names `global_attention_every_n_layers`, `rope_theta_within_seq` and
+            `clip_qkv` are read as `global_attention_every`, `rope_theta_within` and `qkv_clamp`.
         max_num_sequences: rows of the sequence-id embedding (512): at most this many sequences (homologs + query).
         global_attention_every: layer i (0-based) is global when (i + 1) % this == 0 (3), else within-sequence.
         rope_theta_within / rope_theta_global: rotary bases of within-sequence (10,000, within-sequence
@@ -48,6 +51,7 @@ class E1Config(PretrainedConfig):
         vocab_size: int = 34,
         hidden_size: int = 768,
         num_attention_heads: int = 12,
+        num_key_value_heads: int = None,
         intermediate_size: int = 2304,
         num_hidden_layers: int = 20,
         max_num_sequences: int = 512,
@@ -80,6 +84,14 @@ class E1Config(PretrainedConfig):
         decision_thresholds: dict = None,
         **kwargs,
     ):
+        # The public checkpoints' config.json spells some fields differently: read those names too.
+        global_attention_every = kwargs.pop("global_attention_every_n_layers", global_attention_every)
+        rope_theta_within = kwargs.pop("rope_theta_within_seq", rope_theta_within)
+        clip_qkv = kwargs.pop("clip_qkv", None)
+        qkv_clamp = qkv_clamp if clip_qkv is None else clip_qkv
+        num_key_value_heads = num_key_value_heads or num_attention_heads
+        if num_attention_heads % num_key_value_heads:
+            raise ValueError(f"num_attention_heads ({num_attention_heads}) must be a multiple of num_key_value_heads ({num_key_value_heads})")
         if hidden_size % num_attention_heads or (hidden_size // num_attention_heads) % 2:
             raise ValueError(f"hidden_size ({hidden_size}) must split into {num_attention_heads} heads of even size (rotary)")
         if attention_backend not in ("sdpa", "flex"):
@@ -98,6 +110,7 @@ class E1Config(PretrainedConfig):
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_attention_heads = num_attention_heads
+        self.num_key_value_heads = num_key_value_heads
         self.intermediate_size = intermediate_size
         self.num_hidden_layers = num_hidden_layers
         self.max_num_sequences = max_num_sequences

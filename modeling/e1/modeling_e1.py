@@ -84,16 +84,22 @@ class E1Attention(nn.Module):
     def __init__(self, config: E1Config):
         super().__init__()
         dim = config.hidden_size
-        self.num_heads = config.num_attention_heads
+        self.num_heads, self.num_kv_heads = config.num_attention_heads, config.num_key_value_heads
+        kv_dim = dim // self.num_heads * self.num_kv_heads
         self.clamp = config.qkv_clamp
-        self.q_proj, self.k_proj, self.v_proj, self.o_proj = (nn.Linear(dim, dim, bias=False) for _ in range(4))
+        self.q_proj = nn.Linear(dim, dim, bias=False)
+        self.k_proj = nn.Linear(dim, kv_dim, bias=False)
+        self.v_proj = nn.Linear(dim, kv_dim, bias=False)
+        self.o_proj = nn.Linear(dim, dim, bias=False)
         self.config = config
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask) -> torch.Tensor:
         batch, length, dim = x.shape
-        q, k, v = (proj(x).clamp(-self.clamp, self.clamp).view(batch, length, self.num_heads, -1).transpose(1, 2)
-                   for proj in (self.q_proj, self.k_proj, self.v_proj))
+        q, k, v = (proj(x).clamp(-self.clamp, self.clamp).view(batch, length, heads, -1).transpose(1, 2)
+                   for proj, heads in ((self.q_proj, self.num_heads), (self.k_proj, self.num_kv_heads), (self.v_proj, self.num_kv_heads)))
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if self.num_kv_heads != self.num_heads:  # grouped-query attention: each k/v head serves a group of q heads
+            k, v = (t.repeat_interleave(self.num_heads // self.num_kv_heads, dim=1) for t in (k, v))
         out = attention(q, k, v, mask, self.config)
         return self.o_proj(out.transpose(1, 2).reshape(batch, length, dim))
 

@@ -55,6 +55,30 @@ def test_a_checkpoint_under_the_public_names_loads_without_missing_or_unexpected
     assert not bool(binding.prototypes_initialized) and binding.prototypes.abs().sum() == 0
 
 
+def test_public_config_names_and_grouped_query_attention(tmp_path):
+    """A config.json as the public checkpoints write it, with 2 k/v heads for 4 query heads, loads and runs."""
+    import json
+
+    public = {"model_type": "E1", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "global_attention_every_n_layers": 3, "rope_theta_within_seq": 10000.0,
+              "rope_theta_global": 500000.0, "clip_qkv": 8, "max_num_sequences": 512, "rms_norm_eps": 1e-5}
+    (tmp_path / "config.json").write_text(json.dumps(public))
+    config = E1Config.from_pretrained(tmp_path)
+    assert (config.global_attention_every, config.rope_theta_within, config.qkv_clamp, config.num_key_value_heads) == (3, 1e4, 8, 2)
+    shapes = checkpoint_shapes(32, 48, 3)
+    for k in range(3):
+        for proj in ("k_proj", "v_proj"):
+            shapes[f"model.layers.{k}.norm_attn_norm.self_attn.{proj}.weight"] = (16, 32)  # 2 heads of 8
+    generator = torch.Generator().manual_seed(0)
+    save_file({n: torch.randn(s, generator=generator) * 0.05 for n, s in shapes.items()}, str(tmp_path / "model.safetensors"))
+    model, info = E1ForMaskedLM.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
+    batch = E1Tokenizer().encode_proteins(["MKVLAAG", "MC"], context=[["MKVL"], None])
+    with torch.no_grad():
+        logits = model.eval()(**batch).logits
+    assert logits.shape == (2, batch["input_ids"].shape[1], 34) and torch.isfinite(logits).all()
+
+
 def _config(**overrides):
     return E1Config(**{**dict(hidden_size=32, num_attention_heads=2, intermediate_size=48, num_hidden_layers=3,
                               max_num_sequences=16), **overrides})
