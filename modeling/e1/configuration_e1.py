@@ -37,6 +37,10 @@ class E1Config(PretrainedConfig):
         label_smoothing: BCE targets y(1 - s) + s/2 during training.
         max_contrastive_residues: NT-Xent on at most this many residues per batch (random subset; memory).
         batch_views: run all views of a batch through one backbone forward (False: one forward per view).
+        center_prototypes: subtract the mean embedding of all labelled residues from each ion's mean positive
+            embedding before normalising (the direction that sets binding residues apart, not the common one).
+        orthogonal_prototypes: make the ions' prototypes orthogonal (Gram-Schmidt in `ions` order), so one model can
+            score ions whose binding residues look alike (Ca and Mg both bind through Asp).
         decision_thresholds: per-ion probability threshold (set from out-of-fold predictions by training).
     """
 
@@ -81,6 +85,8 @@ class E1Config(PretrainedConfig):
         label_smoothing: float = 0.0,
         max_contrastive_residues: int = 2048,
         batch_views: bool = True,
+        center_prototypes: bool = True,
+        orthogonal_prototypes: bool = True,
         decision_thresholds: dict = None,
         **kwargs,
     ):
@@ -137,6 +143,8 @@ class E1Config(PretrainedConfig):
         self.label_smoothing = label_smoothing
         self.max_contrastive_residues = max_contrastive_residues
         self.batch_views = batch_views
+        self.center_prototypes = center_prototypes
+        self.orthogonal_prototypes = orthogonal_prototypes
         thresholds = {ion: 0.5 for ion in ions}
         thresholds.update({str(k).upper(): float(v) for k, v in (decision_thresholds or {}).items()})
         self.decision_thresholds = thresholds

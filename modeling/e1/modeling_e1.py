@@ -303,22 +303,40 @@ class E1ForContrastiveBinding(E1PreTrainedModel):
     # -- prototypes -------------------------------------------------------------------------------------------
     @torch.no_grad()
     def positive_embedding_sums(self, batch: dict) -> tuple:
-        """(ions, D) sum of normalised query-residue embeddings labelled 1 per ion, and (ions,) their counts."""
+        """
+        Sums of normalised query-residue embeddings: (ions, D) over residues labelled 1 per ion with (ions,) counts,
+        and (D,) over every labelled query residue with its count (the centre). Add them up over batches.
+        """
         hidden = self._encode(batch)[0].float()  # (B, V, L, D)
         labels = batch["binding_labels"]
         labels = labels if labels.dim() == 4 else labels[:, None]
         positive = (labels == 1).float()  # (B, V, L, ions)
+        labelled = (labels != -100).any(dim=-1).float()  # (B, V, L)
         hidden = F.normalize(hidden, dim=-1)
-        return torch.einsum("bvli,bvld->id", positive, hidden), positive.sum(dim=(0, 1, 2))
+        return (torch.einsum("bvli,bvld->id", positive, hidden), positive.sum(dim=(0, 1, 2)),
+                torch.einsum("bvl,bvld->d", labelled, hidden), labelled.sum())
 
     @torch.no_grad()
-    def set_prototypes(self, sums: torch.Tensor, counts: torch.Tensor) -> None:
-        """Prototypes = normalised mean positive embedding per ion; an ion without positives is an error."""
+    def set_prototypes(self, sums: torch.Tensor, counts: torch.Tensor, center_sum=None, center_count=None) -> None:
+        """
+        Prototype of an ion = its mean positive embedding, minus the mean embedding of all labelled residues when
+        `center_prototypes` (and a centre is given), made orthogonal to the previous ions' prototypes when
+        `orthogonal_prototypes` (Gram-Schmidt in `ions` order), normalised. An ion without positives is an error.
+        """
         empty = [ion for ion, n in zip(self.ions, counts.tolist()) if n == 0]
         if empty:
             raise ValueError(f"no binding residues of {', '.join(empty)} in the batches used to initialise the prototypes; "
                              "use more batches (max_samples) or drop the ion")
-        self.prototypes.copy_(F.normalize(sums / counts[:, None], dim=-1).to(self.prototypes.dtype))
+        means = sums / counts[:, None]
+        if self.config.center_prototypes and center_sum is not None and float(center_count) > 0:
+            means = means - center_sum / center_count
+        prototypes = []
+        for mean in means:
+            if self.config.orthogonal_prototypes:
+                for previous in prototypes:
+                    mean = mean - (mean @ previous) * previous
+            prototypes.append(F.normalize(mean, dim=-1))
+        self.prototypes.copy_(torch.stack(prototypes).to(self.prototypes.dtype))
         self.prototypes_initialized.fill_(True)
 
     # -- forward ----------------------------------------------------------------------------------------------

@@ -173,20 +173,27 @@ def test_mlm_is_averaged_per_view():
     torch.testing.assert_close(out.loss_mlm, torch.stack(per_view).mean())
 
 
-def test_prototypes_are_the_normalised_mean_of_positive_embeddings():
+def test_prototypes_are_centred_orthogonal_means_of_positive_embeddings():
     model = E1ForContrastiveBinding(_config()).eval()
     batch = E1ContrastiveCollator.for_evaluation(E1Tokenizer(), IONS, num_context=2)(_rows())
-    sums, counts = model.positive_embedding_sums(batch)
-    model.set_prototypes(sums, counts)
+    sums = model.positive_embedding_sums(batch)
+    model.set_prototypes(*sums)
     with torch.no_grad():
         hidden = F.normalize(model._encode(batch)[0], dim=-1)
-    for j in range(2):
-        positive = batch["binding_labels"][..., j] == 1
-        expected = F.normalize(hidden[positive].mean(0), dim=-1)
-        torch.testing.assert_close(model.prototypes[j], expected)
-    assert counts.tolist() == [4.0, 6.0] and bool(model.prototypes_initialized)
+    center = hidden[batch["label_mask"]].mean(0)
+    zn = F.normalize(hidden[batch["binding_labels"][..., 0] == 1].mean(0) - center, dim=-1)
+    ca = hidden[batch["binding_labels"][..., 1] == 1].mean(0) - center
+    ca = F.normalize(ca - (ca @ zn) * zn, dim=-1)
+    torch.testing.assert_close(model.prototypes, torch.stack([zn, ca]))
+    assert abs(float(model.prototypes[0] @ model.prototypes[1])) < 1e-5
+    assert sums[1].tolist() == [4.0, 6.0] and bool(model.prototypes_initialized)
+
+    plain = E1ForContrastiveBinding(_config(center_prototypes=False, orthogonal_prototypes=False)).eval()
+    plain.load_state_dict(model.state_dict())
+    plain.set_prototypes(*sums)
+    torch.testing.assert_close(plain.prototypes[1], F.normalize(hidden[batch["binding_labels"][..., 1] == 1].mean(0), dim=-1))
     with pytest.raises(ValueError, match="no binding residues of CA"):
-        model.set_prototypes(sums, torch.tensor([4.0, 0.0]))
+        model.set_prototypes(sums[0], torch.tensor([4.0, 0.0]))
 
 
 def test_single_view_inference_and_padding():

@@ -120,16 +120,16 @@ class E1ContrastiveTrainer(Trainer):
         was_training = base.training
         base.eval()
         device = next(base.parameters()).device
-        sums = counts = None
+        totals = None
         for index, batch in enumerate(loader):
-            if index >= self.prototype_batches and bool((counts > 0).all()):
+            if index >= self.prototype_batches and bool((totals[1] > 0).all()):
                 break  # past `prototype_batches`, read on only while an ion has no binding residue yet
             batch = {k: v.to(device) for k, v in batch.items()}
-            s, c = base.positive_embedding_sums(batch)
-            sums, counts = (s, c) if sums is None else (sums + s, counts + c)
-        base.set_prototypes(sums, counts)
+            sums = base.positive_embedding_sums(batch)
+            totals = sums if totals is None else tuple(a + b for a, b in zip(totals, sums))
+        base.set_prototypes(*totals)
         base.train(was_training)
-        return dict(zip(base.config.ions, counts.tolist()))
+        return dict(zip(base.config.ions, totals[1].tolist()))
 
     def train(self, resume_from_checkpoint=None, **kwargs):
         if not (resume_from_checkpoint and load_heads(self.model, resume_from_checkpoint)):
