@@ -47,6 +47,7 @@ class TissueBERTArguments:
     metadata: Optional[str] = field(default=None, metadata={"help": "metadata CSV (filename, tissue[, tissue_index, group]); default: beside the data"})
     regions_bed: Optional[str] = field(default=None, metadata={"help": "region BED with startCpG/endCpG for .beta files; default: regions.bed beside them"})
     data_size: str = field(default="demo", metadata={"help": "embedded atlas size: tiny, demo or full (4,381 regions)"})
+    atlas_regions: Optional[int] = field(default=None, metadata={"help": "embedded atlas: this many regions instead of the size's (e.g. 51089, the genome)"})
     dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded atlas and of the group-aware split"})
     regions_per_sample: int = field(default=64, metadata={"help": "region-level model: random regions of each sample used as examples"})
     config_overrides: Optional[str] = field(default=None, metadata={"help": "model config changes, e.g. 'projection_size=256,mlp_dropout=0.2'"})
@@ -119,7 +120,7 @@ def main(argv=None) -> Optional[dict]:
     set_seed(training_args.seed)
     output_dir = repository_folder(training_args)
     table = load_samples(args.data, size=args.data_size, seed=args.dataset_seed, metadata=args.metadata,
-                         regions_bed=args.regions_bed, progress=not training_args.disable_tqdm)
+                         regions_bed=args.regions_bed, num_regions=args.atlas_regions, progress=not training_args.disable_tqdm)
     splits = split_table(table, seed=args.dataset_seed)
     config = build_config(args, table)
     if config.model_kind == "region":
@@ -151,7 +152,7 @@ def main(argv=None) -> Optional[dict]:
         **report,
         "headline_metrics": HEADLINE_METRICS if config.model_kind != "region" else ["accuracy", "macro_f1"],
         "data": args.data or f"embedded methylation atlas (size={args.data_size}, seed={args.dataset_seed})",
-        "data_size": args.data_size, "dataset_seed": args.dataset_seed, "preset": args.preset,
+        "data_size": args.data_size, "atlas_regions": args.atlas_regions, "dataset_seed": args.dataset_seed, "preset": args.preset,
         "train_runtime_s": next((e["train_runtime"] for e in reversed(trainer.state.log_history) if "train_runtime" in e), None),
         "global_step": trainer.state.global_step,
         "num_train_samples": int(len(splits["train"])),
@@ -185,7 +186,7 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     trained_on = _trained_on(model_dir)
     seed = trained_on.get("dataset_seed", 0)
-    table = load_samples(data, size=trained_on.get("data_size", "demo"), seed=seed)
+    table = load_samples(data, size=trained_on.get("data_size", "demo"), seed=seed, num_regions=trained_on.get("atlas_regions"))
     if table.num_regions != model.config.num_regions:
         raise SystemExit(f"the data have {table.num_regions} regions, the model takes {model.config.num_regions}")
     report = evaluate_tissuebert(model, table, split_table(table, seed=seed), seed=seed)

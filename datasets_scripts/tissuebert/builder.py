@@ -25,10 +25,13 @@ def atlas_table(atlas, progress: bool = True) -> SampleTable:
 
 
 def load_samples(data: Optional[str] = None, *, size: str = "demo", seed: int = 0, metadata: Optional[str] = None,
-                 regions_bed: Optional[str] = None, progress: bool = True) -> SampleTable:
-    """`data=None`: the embedded atlas at `size`; otherwise any format `readers.read_samples` reads."""
+                 regions_bed: Optional[str] = None, num_regions: Optional[int] = None, progress: bool = True) -> SampleTable:
+    """
+    `data=None`: the embedded atlas at `size` (with `num_regions` regions instead of the size's, if given);
+    otherwise any format `readers.read_samples` reads.
+    """
     if data is None:
-        return atlas_table(generate_atlas(size, seed), progress)
+        return atlas_table(generate_atlas(size, seed, num_regions), progress)
     return read_samples(data, metadata=metadata, regions_bed=regions_bed, progress=progress)
 
 

@@ -1,8 +1,10 @@
 """`biohf train / evaluate / predict / diagnose tissuebert` end to end at the tiny preset."""
 import csv
 import json
+import logging
 
 import pytest
+from transformers import pipeline
 
 
 from datasets_scripts.tissuebert import generate_atlas, write_npz_folder
@@ -68,3 +70,21 @@ def test_diagnose_cli(tmp_path, capsys):
     assert (tmp_path / "report" / "separability.png").is_file()
     with pytest.raises(SystemExit, match="no data diagnostics"):
         biohf(["diagnose", "mirlm"])
+
+
+def test_training_from_beta_files_and_resuming(tmp_path, caplog):
+    from datasets_scripts.tissuebert import write_beta_folder
+
+    atlas = generate_atlas("tiny", seed=4, num_regions=40)
+    samples = write_beta_folder(atlas, tmp_path / "beta", progress=False)
+    folder = tmp_path / "repo"
+    first = main(["--preset", "tiny", "--data", str(samples), "--output_dir", str(folder)])
+    config = json.loads((folder / "config.json").read_text())
+    assert config["num_regions"] == 40 and config["region_cpg_ranges"][0] == atlas.region_cpg_ranges[0].tolist()
+    assert first["global_step"] == 6
+    caplog.set_level(logging.INFO, logger="biohf.tissuebert")
+    again = main(["--preset", "tiny", "--data", str(samples), "--output_dir", str(folder), "--max_steps", "9"])
+    assert "resuming from" in caplog.text and "checkpoint-6" in caplog.text
+    assert again["global_step"] == 9  # continued from the step-6 checkpoint, not from scratch
+    classify = pipeline(model=str(folder), trust_remote_code=True)  # a .beta file, regions from the config
+    assert classify(str(samples / atlas.filenames[0].replace(".npz", ".beta")))["label"] in atlas.tissues

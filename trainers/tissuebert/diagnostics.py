@@ -249,9 +249,11 @@ def main(data: Optional[str], output: Optional[str], argv=()) -> Path:
     parser.add_argument("--regions_bed")
     parser.add_argument("--data_size", default="demo")
     parser.add_argument("--dataset_seed", type=int, default=0)
+    parser.add_argument("--atlas_regions", type=int, default=None, help="embedded atlas: regions instead of the size's")
     parser.add_argument("--overfit_steps", type=int, default=300)
     args = parser.parse_args(list(argv))
-    table = load_samples(data, size=args.data_size, seed=args.dataset_seed, metadata=args.metadata, regions_bed=args.regions_bed)
+    table = load_samples(data, size=args.data_size, seed=args.dataset_seed, metadata=args.metadata, regions_bed=args.regions_bed,
+                         num_regions=args.atlas_regions)
     folder = Path(output or "outputs/tissuebert-diagnostics")
     results = run_diagnostics(table, folder, args.dataset_seed, args.overfit_steps)
     print(f"diagnostics of {table.source}: report {folder / 'report.md'}")
