@@ -31,6 +31,12 @@ class MILMolPipeline(Pipeline):
     _load_video_processor = False
     _load_feature_extractor = False
 
+    def __call__(self, inputs, **kwargs):
+        if (kwargs.get("batch_size") or self._batch_size or 1) > 1:
+            raise ValueError("the pipeline featurises and predicts one molecule at a time; for batches use "
+                             "`tokenizer.encode_molecules` + the model, or `biohf predict milmol`")
+        return super().__call__(inputs, **kwargs)
+
     def _sanitize_parameters(self, threshold=None):
         postprocess = {} if threshold is None else {"threshold": float(threshold)}
         return {}, {}, postprocess

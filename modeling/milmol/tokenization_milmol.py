@@ -125,7 +125,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
     model_input_names = ["x2d", "x3d", "conformer_mask"]
 
     def __init__(self, fingerprint_bits: int = 1024, fingerprint_radius: int = 2, num_conformers: int = 10,
-                 conformer_seed: int = 42, mmff_relax: bool = False, embed_timeout_s: int = 30, descriptors_2d: Optional[Sequence[str]] = None,
+                 conformer_seed: int = 42, mmff_relax: bool = False, embed_timeout_s: int = 30,
+                 descriptors_2d: Optional[Sequence[str]] = None,
                  descriptors_3d: Optional[Sequence[str]] = None, feature_source: str = "rdkit",
                  feature_names_2d: Optional[Sequence[str]] = None, feature_names_3d: Optional[Sequence[str]] = None, **kwargs):
         if feature_source not in ("rdkit", "precomputed"):
@@ -148,7 +149,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
         super().__init__(
             fingerprint_bits=self.fingerprint_bits, fingerprint_radius=self.fingerprint_radius,
             num_conformers=self.num_conformers, conformer_seed=self.conformer_seed, mmff_relax=self.mmff_relax,
-            embed_timeout_s=self.embed_timeout_s, descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d, feature_source=feature_source,
+            embed_timeout_s=self.embed_timeout_s, descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d,
+            feature_source=feature_source,
             feature_names_2d=self.feature_names_2d, feature_names_3d=self.feature_names_3d, **kwargs,
         )
 
@@ -178,7 +180,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
         """Everything that determines the features (also the cache key of the dataset featurisation)."""
         return {"fingerprint_bits": self.fingerprint_bits, "fingerprint_radius": self.fingerprint_radius,
                 "num_conformers": self.num_conformers, "conformer_seed": self.conformer_seed,
-                "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s, "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
+                "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s,
+                "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
 
     @property
     def n_features_2d(self) -> int:

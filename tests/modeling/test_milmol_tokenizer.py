@@ -82,3 +82,28 @@ def test_precomputed_models_refuse_smiles_and_missing_rdkit_is_explained(monkeyp
     monkeypatch.setattr(tokenization_milmol, "Chem", None)
     with pytest.raises(ImportError, match="pip install rdkit"):
         MILMolTokenizer(fingerprint_bits=8).featurize("CCO")
+
+
+def test_pipeline_reports_errors_and_precomputed_inputs(tmp_path):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    import hf_models
+    from hf_models import export_untrained
+
+    del hf_models
+    folder = export_untrained("milmol", "tiny", tmp_path / "repo")
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    featurizer = AutoTokenizer.from_pretrained(folder)
+    predict = pipeline("molecule-optical-properties", model=model, tokenizer=featurizer)
+    good, bad = predict(["c1ccc2ccccc2c1", "C1CC"])
+    assert bad["error"] == "SMILES does not parse" and bad["probabilities"] is None
+    record = featurizer.featurize("c1ccc2ccccc2c1")[0]
+    again = predict({"smiles": "naphthalene", "x2d": record["x2d"], "x3d": record["x3d"]})
+    assert again["probabilities"] == good["probabilities"]
+    with torch.no_grad():
+        direct = torch.sigmoid(model(**featurizer.encode_molecules(["c1ccc2ccccc2c1"])).logits)[0].tolist()
+    assert list(good["probabilities"].values()) == direct
+    assert good["conformer_attention"].shape == (4, record["num_conformers"])
+    with pytest.raises(ValueError, match="one molecule at a time"):
+        predict(["CCO", "CCN"], batch_size=2)
