@@ -195,21 +195,20 @@ def read_beta_folder(folder, regions_bed=None, metadata=None, progress: bool = T
 ANNOTATION_COLUMNS = {"chr", "start", "end", "startcpg", "endcpg", "target", "name", "direction", "region", "gene"}
 
 
-def read_beta_table(path, metadata=None) -> SampleTable:
-    """A region x sample TSV of beta values (see the module docstring); `metadata.csv` beside it names the samples."""
+def parse_beta_table(path) -> tuple:
+    """
+    A region x sample TSV -> (sample names, region names, (samples, regions) float32 means with NaN for NA,
+    [startCpG, endCpG) ranges or None). Sample columns are those not named like annotations (`ANNOTATION_COLUMNS`).
+    """
     path = Path(path)
-    meta = read_metadata(metadata or path.with_name("metadata.csv"))
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split("\t")
         lower = [h.lower() for h in header]
         if lower[:3] != ["chr", "start", "end"]:
             raise ValueError(f"{path}: the first columns must be chr, start, end (tab-separated); got {header[:3]}")
-        missing = [f for f in meta["filename"] if f not in header]
-        if missing:
-            raise ValueError(f"{path}: sample column(s) {missing[:5]} of the metadata are not in the table header")
-        columns = [header.index(f) for f in meta["filename"]]
-        cpg = ("startcpg" in lower and "endcpg" in lower)
+        columns = [i for i, name in enumerate(lower) if name not in ANNOTATION_COLUMNS]
+        cpg = "startcpg" in lower and "endcpg" in lower
         names, values, ranges = [], [], []
         for number, line in enumerate(handle, 2):
             fields = line.rstrip("\n").split("\t")
@@ -222,12 +221,22 @@ def read_beta_table(path, metadata=None) -> SampleTable:
                 raise ValueError(f"{path}:{number}: not a beta value ({error})") from None
             if cpg:
                 ranges.append((int(fields[lower.index("startcpg")]), int(fields[lower.index("endcpg")])))
-    means = np.asarray(values, dtype=np.float32).T
+    means = np.asarray(values, dtype=np.float32).reshape(len(names), len(columns)).T
     if means.size and (np.nanmax(means) > 1 or np.nanmin(means) < 0):
         raise ValueError(f"{path}: beta values must be in [0, 1] (a percentage table? divide by 100)")
-    present = ~np.isnan(means)
-    return _table(meta, means, present.astype(np.float32), names, f"beta table {path}",
-                  region_cpg_ranges=np.asarray(ranges, dtype=np.int64) if cpg else None)
+    return [header[c] for c in columns], names, means, (np.asarray(ranges, dtype=np.int64) if cpg else None)
+
+
+def read_beta_table(path, metadata=None) -> SampleTable:
+    """A region x sample TSV of beta values (see the module docstring); `metadata.csv` beside it names the samples."""
+    path = Path(path)
+    meta = read_metadata(metadata or path.with_name("metadata.csv"))
+    samples, names, means, ranges = parse_beta_table(path)
+    missing = [f for f in meta["filename"] if f not in samples]
+    if missing:
+        raise ValueError(f"{path}: sample column(s) {missing[:5]} of the metadata are not in the table header")
+    means = means[[samples.index(f) for f in meta["filename"]]]
+    return _table(meta, means, (~np.isnan(means)).astype(np.float32), names, f"beta table {path}", region_cpg_ranges=ranges)
 
 
 def detect_format(path) -> str:

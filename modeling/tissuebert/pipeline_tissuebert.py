@@ -91,7 +91,7 @@ class TissueBERTPipeline(Pipeline):
             raise ValueError("the region-level model classifies regions from their DNA and methylation states: give an .npz "
                              f"sample with 'dna_tokens' and 'methylation' of shape ({config.num_regions}, {config.region_length})")
         return {"input_ids": torch.as_tensor(np.asarray(dna_tokens), dtype=torch.long),
-                "methylation": torch.as_tensor(self.tokenizer._check_states(states, "methylation"))}
+                "methylation": torch.as_tensor(self.tokenizer.check_states(states, "methylation"))}
 
     # -- forward ---------------------------------------------------------------------------------------------
     def _forward(self, inputs, region_batch_size=512):

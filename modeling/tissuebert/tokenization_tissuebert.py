@@ -122,7 +122,7 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
             ids[:n] = np.where((windows == 4).any(axis=1), self.vocab["[UNK]"], index + len(SPECIAL_TOKENS))
         return ids
 
-    def _check_states(self, states: np.ndarray, what: str) -> np.ndarray:
+    def check_states(self, states: np.ndarray, what: str) -> np.ndarray:
         bad = ~np.isin(states, (UNMETHYLATED, METHYLATED, MISSING))
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -144,7 +144,7 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
             states = states[None]
         if states.shape != input_ids.shape:
             raise ValueError(f"methylation has shape {states.shape}, expected {input_ids.shape} (one state per position)")
-        data = {"input_ids": input_ids, "methylation": self._check_states(states, "methylation")}
+        data = {"input_ids": input_ids, "methylation": self.check_states(states, "methylation")}
         return BatchEncoding(data, tensor_type=return_tensors)
 
     # -- samples -------------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
             if array.shape != (self.num_regions, self.region_length):
                 raise ValueError(f"{what}: methylation states of shape {array.shape}, expected "
                                  f"({self.num_regions}, {self.region_length})")
-            means, counts = region_means(self._check_states(array, what))
+            means, counts = region_means(self.check_states(array, what))
             return means, counts if coverage is None else np.asarray(coverage, dtype=np.float32)
         if array.ndim != 1 or array.shape[0] != self.num_regions:
             raise ValueError(f"{what}: expected {self.num_regions} region means or ({self.num_regions}, "

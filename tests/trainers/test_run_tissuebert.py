@@ -7,7 +7,7 @@ import pytest
 from transformers import pipeline
 
 
-from datasets_scripts.tissuebert import generate_atlas, write_npz_folder
+from datasets_scripts.tissuebert import generate_atlas, write_beta_table, write_npz_folder
 from trainers.cli import main as biohf
 from trainers.run_tissuebert import evaluate, main
 
@@ -41,6 +41,10 @@ def test_evaluate_and_predict(trained, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "preds.csv")))
     assert len(rows) == len(list(samples.glob("*.npz")))
     assert rows[0]["true_tissue"] and len(rows[0]["top_k"].split(";")) == 2 and rows[0]["informative_regions"]
+    table = write_beta_table(generate_atlas("tiny", seed=0), tmp_path / "table" / "atlas.tsv")
+    biohf(["predict", "tissuebert", "--model", str(folder), "--input", str(table), "--output", str(tmp_path / "t.csv")])
+    from_table = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert [r["sample"] for r in from_table] == [r["sample"][:-4] for r in rows]  # same samples, same order
 
 
 @pytest.mark.parametrize("kind", ["sample", "region"])

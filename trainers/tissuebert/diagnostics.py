@@ -206,13 +206,13 @@ def run_diagnostics(table, folder, seed: int = 0, overfit_steps: int = 300) -> d
 
 def render_report(r: dict, plots: dict) -> str:
     ok = lambda good: "OK" if good else "PROBLEM"  # noqa: E731
-    lines = [f"# TissueBERT data diagnostics", "", f"Data: {r['data']}: {r['samples']} samples, {r['regions']} regions, "
+    lines = ["# TissueBERT data diagnostics", "", f"Data: {r['data']}: {r['samples']} samples, {r['regions']} regions, "
              f"{r['tissues']} tissues; {r['missing_region_fraction']:.1%} of (sample, region) pairs have no call.", "",
              f"## 1. Label consistency: {ok(r['labels']['consistent'])}", ""]
     lines += [f"- {name}: {count}" for name, count in r["labels"]["checks"].items()] or ["- only one label source: nothing to compare"]
     for name, values in r["labels"]["examples"].items():
         lines.append(f"- e.g. {name}: {values}")
-    lines += ["", f"## 2. Separability", "",
+    lines += ["", "## 2. Separability", "",
               f"Between/within-tissue variance ratio of the region means: **{r['variance_ratio']:.2f}** (the notes found 3.83 "
               f"on their data; > 1 means tissues differ more than samples of a tissue). {r['regions_with_ratio_above_1']} of "
               f"{r['regions']} regions have a ratio above 1: most regions carry no tissue signal on their own.", ""]

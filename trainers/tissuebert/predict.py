@@ -14,10 +14,10 @@ import argparse
 import csv
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from datasets_scripts.tissuebert.readers import parse_beta_table
 from modeling.tissuebert.pipeline_tissuebert import TissueBERTPipeline
 
 SAMPLE_SUFFIXES = (".npz", ".beta", ".npy")
@@ -42,18 +42,9 @@ def samples_of(path) -> list:
         raise SystemExit(f"no such input: {path}")
     if path.suffix.lower() in SAMPLE_SUFFIXES:
         return [(path.name, str(path))]
-    if path.name.lower().endswith((".tsv", ".tsv.gz", ".txt")):
-        import gzip
-
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            header = handle.readline().rstrip("\n").split("\t")
-            rows = [line.rstrip("\n").split("\t") for line in handle]
-        annotations = {"chr", "start", "end", "startcpg", "endcpg", "target", "name", "direction", "region", "gene"}
-        columns = [i for i, name in enumerate(header) if name.lower() not in annotations]
-        values = np.array([[np.nan if r[c] in ("", "NA", "NaN", "nan", ".") else float(r[c]) for c in columns] for r in rows],
-                          dtype=np.float32)
-        return [(header[c], {"region_means": values[:, k]}) for k, c in enumerate(columns)]
+    if path.name.lower().endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        samples, _, means, _ = parse_beta_table(path)
+        return [(name, {"region_means": row}) for name, row in zip(samples, means)]
     raise SystemExit(f"{path}: expected a folder of samples, a sample file ({', '.join(SAMPLE_SUFFIXES)}) or a .tsv table")
 
 
