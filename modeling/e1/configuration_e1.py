@@ -38,9 +38,8 @@ class E1Config(PretrainedConfig):
         max_contrastive_residues: NT-Xent on at most this many residues per batch (random subset; memory).
         batch_views: run all views of a batch through one backbone forward (False: one forward per view).
         center_prototypes: subtract the mean embedding of all labelled residues from each ion's mean positive
-            embedding before normalising (the direction that sets binding residues apart, not the common one).
-        orthogonal_prototypes: make the ions' prototypes orthogonal (Gram-Schmidt in `ions` order), so one model can
-            score ions whose binding residues look alike (Ca and Mg both bind through Asp).
+            embedding before normalising (off by default, as in the seed; one demo run with it on was not better).
+        orthogonal_prototypes: make the ions' prototypes orthogonal (Gram-Schmidt in `ions` order; off by default).
         decision_thresholds: per-ion probability threshold (set from out-of-fold predictions by training).
     """
 
@@ -85,8 +84,8 @@ class E1Config(PretrainedConfig):
         label_smoothing: float = 0.0,
         max_contrastive_residues: int = 2048,
         batch_views: bool = True,
-        center_prototypes: bool = True,
-        orthogonal_prototypes: bool = True,
+        center_prototypes: bool = False,
+        orthogonal_prototypes: bool = False,
         decision_thresholds: dict = None,
         **kwargs,
     ):

@@ -174,7 +174,7 @@ def test_mlm_is_averaged_per_view():
 
 
 def test_prototypes_are_centred_orthogonal_means_of_positive_embeddings():
-    model = E1ForContrastiveBinding(_config()).eval()
+    model = E1ForContrastiveBinding(_config(center_prototypes=True, orthogonal_prototypes=True)).eval()
     batch = E1ContrastiveCollator.for_evaluation(E1Tokenizer(), IONS, num_context=2)(_rows())
     sums = model.positive_embedding_sums(batch)
     model.set_prototypes(*sums)
@@ -188,7 +188,7 @@ def test_prototypes_are_centred_orthogonal_means_of_positive_embeddings():
     assert abs(float(model.prototypes[0] @ model.prototypes[1])) < 1e-5
     assert sums[1].tolist() == [4.0, 6.0] and bool(model.prototypes_initialized)
 
-    plain = E1ForContrastiveBinding(_config(center_prototypes=False, orthogonal_prototypes=False)).eval()
+    plain = E1ForContrastiveBinding(_config()).eval()  # the seed's default: the plain mean positive embedding
     plain.load_state_dict(model.state_dict())
     plain.set_prototypes(*sums)
     torch.testing.assert_close(plain.prototypes[1], F.normalize(hidden[batch["binding_labels"][..., 1] == 1].mean(0), dim=-1))
