@@ -32,6 +32,13 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.mirlm_attention
 	$(BIN)/python -m benchmarks.mirlm_tokenizer
 	$(BIN)/python -m benchmarks.mirlm_throughput
+	$(BIN)/python -m benchmarks.tissuebert_epoch
+	$(BIN)/python -m benchmarks.tissuebert_loading
+	$(BIN)/python -m benchmarks.e1_views
+	$(BIN)/python -m benchmarks.e1_context
+	$(BIN)/python -m benchmarks.mutation2text_speed
+	$(BIN)/python -m benchmarks.milmol_featurize
+	$(BIN)/python -m benchmarks.milmol_training
 
 clean:
 	rm -rf $(VENV) outputs build *.egg-info

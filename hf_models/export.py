@@ -196,8 +196,9 @@ def verify_repository(folder, model=None, tokenizer=None) -> dict:
     for auto_name, model_class in family.model_classes.items():
         loaded = _quietly_load(getattr(transformers, auto_name), folder, expect_unused=model_class is not family.head_class)
         state = loaded.state_dict()
-        prefix = "" if model_class is family.head_class else loaded.base_model_prefix + "."
-        if prefix == "" and set(state) != set(saved):
+        # a base model's keys lack the head's prefix; another head class (e.g. a masked-LM head) shares the head's names
+        prefix = "" if model_class is family.head_class or set(state) <= set(saved) else loaded.base_model_prefix + "."
+        if model_class is family.head_class and set(state) != set(saved):
             raise ValueError(f"{auto_name}: parameters {sorted(set(state) ^ set(saved))} differ from {WEIGHTS_NAME}")
         for key, tensor in state.items():
             if prefix + key not in saved or not torch.equal(tensor, saved[prefix + key]):

@@ -11,10 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from modeling.e1.configuration_e1 import E1Config
+from modeling.e1.modeling_e1 import E1ForContrastiveBinding, E1ForMaskedLM, E1Model
+from modeling.e1.pipeline_e1 import E1BindingPipeline
+from modeling.e1.tokenization_e1 import E1Tokenizer
+from modeling.milmol.configuration_milmol import TASK_NAMES as MILMOL_TASKS
+from modeling.milmol.configuration_milmol import MILMolConfig
+from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction, MILMolModel
+from modeling.milmol.pipeline_milmol import MILMolPipeline
+from modeling.milmol.tokenization_milmol import MILMolTokenizer
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction, MirLMModel
 from modeling.mirlm.pipeline_mirlm import MirLMPipeline
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
+from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
+from modeling.mutation2text.modeling_mutation2text import Mutation2TextForConditionalGeneration, Mutation2TextModel
+from modeling.mutation2text.pipeline_mutation2text import Mutation2TextPipeline
+from modeling.mutation2text.processing_mutation2text import Mutation2TextProcessor
+from modeling.tissuebert.configuration_tissuebert import TissueBERTConfig
+from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
+from modeling.tissuebert.pipeline_tissuebert import TissueBERTPipeline
+from modeling.tissuebert.tokenization_tissuebert import TissueBERTTokenizer
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,119 @@ FAMILIES = {
               "longformer", "biohf"),
         baseline_name="seed-match baseline",
         tokenizer_args=("mrna_max_len", "mirna_max_len"),
+    ),
+    "e1": Family(
+        name="e1",
+        config_class=E1Config,
+        tokenizer_class=E1Tokenizer,
+        model_classes={
+            "AutoModel": E1Model,
+            "AutoModelForMaskedLM": E1ForMaskedLM,
+            "AutoModelForTokenClassification": E1ForContrastiveBinding,
+        },
+        head_class=E1ForContrastiveBinding,
+        pipeline_task="metal-binding-residues",
+        pipeline_class=E1BindingPipeline,
+        pipeline_pt_model="AutoModelForTokenClassification",
+        card_template="e1.md.j2",
+        pipeline_tag="token-classification",
+        task_name="per-residue metal-ion binding",
+        metric_names={
+            "auprc": "AUPRC (mean over ions)",
+            "auprc_zn": "AUPRC Zn",
+            "auprc_ca": "AUPRC Ca",
+            "auprc_mg": "AUPRC Mg",
+            "hra": "HRA (PR area at recall >= 0.7, mean)",
+            "hra_normalized": "HRA / 0.3 (mean)",
+            "f1": "F1 at the out-of-fold threshold (mean)",
+            "mcc": "MCC at the out-of-fold threshold (mean)",
+        },
+        tags=("biology", "proteins", "protein-language-model", "metal-binding", "binding-site-prediction",
+              "contrastive-learning", "msa", "biohf"),
+        baseline_name="motif-regex baseline",
+    ),
+    "tissuebert": Family(
+        name="tissuebert",
+        config_class=TissueBERTConfig,
+        tokenizer_class=TissueBERTTokenizer,
+        # One repository class for the three models: config.model_kind picks sample / region_attention / region.
+        model_classes={
+            "AutoModel": TissueBERTForSequenceClassification,
+            "AutoModelForSequenceClassification": TissueBERTForSequenceClassification,
+        },
+        head_class=TissueBERTForSequenceClassification,
+        pipeline_task="tissue-of-origin",
+        pipeline_class=TissueBERTPipeline,
+        pipeline_pt_model="AutoModelForSequenceClassification",
+        card_template="tissuebert.md.j2",
+        pipeline_tag="tabular-classification",
+        task_name="tissue of origin from DNA methylation",
+        metric_names={
+            "accuracy": "Accuracy",
+            "macro_f1": "Macro-F1",
+            "top3_accuracy": "Top-3 accuracy",
+            "accuracy_missing30": "Accuracy, 30% of regions missing",
+            "macro_f1_missing30": "Macro-F1, 30% of regions missing",
+        },
+        tags=("biology", "genomics", "dna-methylation", "epigenomics", "tissue-of-origin", "wgbs", "biohf"),
+        baseline_name="logistic regression on region means",
+        tokenizer_args=("region_length", "num_regions"),
+    ),
+    "milmol": Family(
+        name="milmol",
+        config_class=MILMolConfig,
+        tokenizer_class=MILMolTokenizer,
+        model_classes={
+            "AutoModel": MILMolModel,
+            "AutoModelForSequenceClassification": MILMolForPropertyPrediction,
+        },
+        head_class=MILMolForPropertyPrediction,
+        pipeline_task="molecule-optical-properties",
+        pipeline_class=MILMolPipeline,
+        pipeline_pt_model="AutoModelForSequenceClassification",
+        card_template="milmol.md.j2",
+        pipeline_tag="tabular-classification",
+        task_name="molecular optical-property prediction (multi-task)",
+        metric_names={
+            "macro_ap": "Macro average precision",
+            "min_ap": "Worst-task average precision",
+            "macro_roc_auc": "Macro ROC AUC",
+            **{f"ap_{task}": f"AP {task}" for task in MILMOL_TASKS},
+            **{f"roc_auc_{task}": f"ROC AUC {task}" for task in MILMOL_TASKS},
+            "top_conformer_hit_rate": "Top-attended conformer is the responsible one",
+        },
+        tags=("biology", "chemistry", "cheminformatics", "molecular-property-prediction", "conformers",
+              "multiple-instance-learning", "attention-pooling", "rdkit", "biohf"),
+        baseline_name="2D logistic regression",
+        tokenizer_args=("fingerprint_bits", "fingerprint_radius", "num_conformers"),
+    ),
+    "mutation2text": Family(
+        name="mutation2text",
+        config_class=Mutation2TextConfig,
+        tokenizer_class=Mutation2TextProcessor,  # a tokenizer subclass: loads with AutoTokenizer and AutoProcessor
+        model_classes={
+            "AutoModel": Mutation2TextModel,
+            "AutoModelForCausalLM": Mutation2TextForConditionalGeneration,
+        },
+        head_class=Mutation2TextForConditionalGeneration,
+        pipeline_task="mutation-to-text",
+        pipeline_class=Mutation2TextPipeline,
+        pipeline_pt_model="AutoModelForCausalLM",
+        card_template="mutation2text.md.j2",
+        pipeline_tag="text-generation",
+        task_name="protein mutation description",
+        metric_names={
+            "fact_accuracy": "Mutation-fact accuracy (all four facts)",
+            "effect_accuracy": "Effect class named correctly",
+            "wild_type_accuracy": "Wild-type residue named",
+            "position_accuracy": "Position named",
+            "mutant_accuracy": "Mutant residue named",
+            "bleu": "BLEU",
+            "rouge_l": "ROUGE-L F1",
+        },
+        tags=("biology", "proteins", "protein-mutation", "variant-effect", "multimodal", "llava", "esm", "biohf"),
+        baseline_name="text-only LLM (no protein input)",
+        tokenizer_args=("num_media_tokens", "protein_max_length", "delta_token"),
     ),
 }
 

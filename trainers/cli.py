@@ -5,6 +5,7 @@
     biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json]
     biohf predict FAMILY --model DIR --input FILE --output FILE [family options, e.g. --mirnas FILE --ism]
     biohf export FAMILY [--preset tiny] --output-dir DIR
+    biohf diagnose FAMILY [--data PATH] [--output DIR] [family options]   (families with data diagnostics)
     biohf push DIR --repo-id ORG/NAME [--private] [--revision REV]
     biohf demo [--output-dir outputs/demo] [--families mirlm ...]
 """
@@ -16,7 +17,8 @@ import sys
 from pathlib import Path
 
 # family -> module with main(argv) (training), evaluate(model_dir, data, output) and predict(model_dir, input, output, argv)
-FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm"}
+FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm", "e1": "trainers.run_e1", "tissuebert": "trainers.run_tissuebert",
+                 "milmol": "trainers.run_milmol", "mutation2text": "trainers.run_mutation2text"}
 
 
 def _script(family: str):
@@ -46,6 +48,14 @@ def cmd_evaluate(args, extra):
 
 def cmd_predict(args, extra):
     _script(args.family).predict(args.model, args.input, args.output, extra)
+
+
+def cmd_diagnose(args, extra):
+    script = _script(args.family)
+    if not hasattr(script, "diagnose"):
+        have = [f for f in FAMILY_SCRIPTS if hasattr(_script(f), "diagnose")]
+        raise SystemExit(f"biohf diagnose: the {args.family} family has no data diagnostics (families with them: {', '.join(have) or 'none'})")
+    script.diagnose(args.data, args.output, extra)
 
 
 def cmd_export(args, extra):
@@ -107,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", required=True)
     predict.set_defaults(run=cmd_predict)
 
+    diagnose = commands.add_parser("diagnose", help="data diagnostics of a family: a report (Markdown + plots)")
+    diagnose.add_argument("family", choices=list(FAMILY_SCRIPTS))
+    diagnose.add_argument("--data", help="a data file or folder; default: the embedded generator")
+    diagnose.add_argument("--output", help="report folder")
+    diagnose.set_defaults(run=cmd_diagnose)
+
     export = commands.add_parser("export", help="an untrained repository, for its structure")
     export.add_argument("family", choices=list(FAMILY_SCRIPTS))
     export.add_argument("--preset", default="tiny")
@@ -130,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None):
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("train", "predict", "demo"):
+    if extra and args.command not in ("train", "predict", "demo", "diagnose"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     import hf_models  # noqa: F401  registers every family with the Auto classes
 

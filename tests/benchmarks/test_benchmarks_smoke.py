@@ -6,6 +6,10 @@ import pytest
 import torch
 
 from benchmarks import mirlm_attention, mirlm_throughput, mirlm_tokenizer
+from benchmarks import tissuebert_epoch, tissuebert_loading
+from benchmarks import e1_context, e1_views
+from benchmarks import mutation2text_speed
+from benchmarks import milmol_featurize, milmol_training
 from hf_models.presets import PRESETS
 
 
@@ -86,3 +90,71 @@ def test_benchmark_configs_are_the_documented_ones():
     assert mirlm_throughput.BATCH_SIZES["demo"] == 32
     args = mirlm_attention.parse_args([])
     assert (args.lengths, args.hidden, args.heads, args.window, args.batch) == ([520, 2048, 8192], 256, 8, 40, 1)
+
+
+def test_tissuebert_epoch_benchmark(tmp_path, capsys):
+    written, _ = run_quick(tissuebert_epoch, tmp_path, capsys)
+    (row,) = written["results"]
+    assert row["setup"] == "tiny" and row["regions"] == 16 and row["sample_steps_per_epoch"] == 5
+    assert row["region_steps_per_epoch"] == 5  # ceil(40 samples x 16 regions / 128)
+    for key in ("sample_step_ms", "region_step_ms", "sample_epoch_s", "region_epoch_s", "epoch_time_ratio"):
+        assert positive(row[key]), key
+    assert row["epoch_time_ratio"] == pytest.approx(row["region_epoch_s"] / row["sample_epoch_s"])
+
+
+def test_tissuebert_loading_benchmark(tmp_path, capsys):
+    written, _ = run_quick(tissuebert_loading, tmp_path, capsys)
+    (row,) = written["results"]
+    assert row["atlas"] == "tiny" and row["samples"] > 22
+    for key in ("npz_samples_per_s", "hdf5_samples_per_s", "cached_samples_per_s", "hdf5_vs_npz", "cached_vs_npz"):
+        assert positive(row[key]), key
+    assert row["cached_vs_npz"] == pytest.approx(row["npz_s"] / row["cached_s"])
+
+
+def test_mutation2text_speed_benchmark(tmp_path, capsys):
+    written, _ = run_quick(mutation2text_speed, tmp_path, capsys)
+    training, generation = written["results"]
+    assert training["measure"] == "stage-1 step" and generation["measure"] == "generation"
+    for key in ("cached_ms", "recompute_ms", "speedup", "cached_cpu_ms", "recompute_cpu_ms"):
+        assert positive(training[key]), key
+    assert training["speedup"] == pytest.approx(training["recompute_ms"] / training["cached_ms"])
+    for key in ("kv_cache_tokens_per_s", "no_cache_tokens_per_s", "speedup"):
+        assert positive(generation[key]), key
+    assert generation["new_tokens"] == 4 and generation["batch"] == 2
+
+
+def test_e1_views_benchmark(tmp_path, capsys):
+    written, _ = run_quick(e1_views, tmp_path, capsys)
+    (row,) = written["results"]
+    assert row["preset"] == "tiny" and row["views"] == 2 and row["proteins"] == 2
+    for key in ("one_forward_ms", "per_view_loop_ms", "speedup", "cpu_speedup", "one_forward_peak_mib", "per_view_loop_peak_mib"):
+        assert positive(row[key]), key
+    assert row["speedup"] == pytest.approx(row["per_view_loop_ms"] / row["one_forward_ms"])
+    assert row["loss_abs_diff"] < 1e-4  # both modes computed the same loss
+
+
+def test_e1_context_benchmark(tmp_path, capsys):
+    written, _ = run_quick(e1_context, tmp_path, capsys)
+    assert [row["homologs"] for row in written["results"]] == [1, 4]
+    first, second = written["results"]
+    assert second["tokens"] == first["tokens"] + 3 * 24  # 3 more homologs of 20 residues + 4 tokens each
+    for row in written["results"]:
+        for key in ("inference_ms", "train_step_ms", "train_ms_per_token", "peak_mib"):
+            assert positive(row[key]), key
+
+
+def test_milmol_featurize_benchmark(tmp_path, capsys):
+    written, _ = run_quick(milmol_featurize, tmp_path, capsys)
+    (row,) = written["results"]
+    assert row["molecules"] == 6 and row["conformers_per_molecule"] == PRESETS["milmol"]["demo"]["num_conformers"]
+    for key in ("1_process_mol_per_s", "2_processes_mol_per_s", "cached_mol_per_s", "speedup_2_vs_1", "speedup_cached_vs_1"):
+        assert positive(row[key]), key
+
+
+def test_milmol_training_benchmark(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BIOHF_CACHE", str(tmp_path / "cache"))
+    written, _ = run_quick(milmol_training, tmp_path, capsys)
+    (row,) = written["results"]
+    assert row["config"] == "tiny" and positive(row["train_mol_per_s"]) and positive(row["inference_mol_per_s"])
+    trial = written["search_trial"]
+    assert trial["folds"] == 2 and positive(trial["trial_s"])

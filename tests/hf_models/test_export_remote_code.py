@@ -27,6 +27,24 @@ EXAMPLES = {
         "encode": ("encode_pairs", [["ACGUACCUCAUUUACGGAUC" * 3, "GGCUACCUCAA", "ACGTN" * 12], MIRNA], {"padding": "longest"}),
         "pipeline": [{"mirna": MIRNA, "mrna": "AAGCUACCUCAUU" * 5}, {"mirna": MIRNA, "mrna": "ACGU" * 200}],
     },
+    "e1": {
+        "encode": ("encode_proteins", [["MKTAYIAKQRQISFVK", "mskcpecgksf"]], {"context": [["MKSAYIAKQRQ", "MKTAYLAKQ"], None]}),
+        "pipeline": ["MKTAYIAKQRQISF", {"sequence": "MSKCPECGKSFSQ", "context": "MAKCPECGRSF,MSKCPQCGKSW"}],
+    },
+    "milmol": {
+        "encode": ("encode_molecules", [["CCO", "c1ccc(cc1)/C=C/c1ccccc1", "CN(C)c1ccc(/N=N/c2ccccc2)cc1"]], {}),
+        "pipeline": ["CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "O=C1c2ccccc2C(=O)c2ccccc12"],
+    },
+    "tissuebert": {  # 16 regions (tiny preset): per-region mean methylation, None = a region without data
+        "encode": ("encode_samples", [[[0.05, 0.47, 0.89, 0.35, 0.77, 0.23, 0.65, 0.11, 0.53, 0.95, 0.41, 0.83, 0.29, 0.71, 0.17, 0.59], [None, 0.47, 0.89, 0.35, 0.77, 0.23, 0.65, 0.11, 0.53, 0.95, 0.41, 0.83, 0.29, 0.71, 0.17, 0.59]]], {}),
+        "pipeline": [[0.59, 0.17, 0.71, 0.29, 0.83, 0.41, 0.95, 0.53, 0.11, 0.65, 0.23, 0.77, 0.35, 0.89, 0.47, 0.05], [0.05, 0.47, 0.89, 0.35, 0.77, 0.23, 0.65, 0.11, None, None, None, None, None, None, None, None]],
+    },
+    "mutation2text": {  # a mutation string or a mutant sequence per example, validated against the wild type
+        "encode": ("encode_mutations", [["MKTAYIAKQRQISFVK", "MSKCPECGKSF"]],
+                   {"mutation": ["K2A;p.Arg10Gly", None], "mutant": [None, "MSKCPQCGKSF"], "question": [None, "Disruptive?"]}),
+        "pipeline": [{"wild_type": "MKTAYIAKQRQISFVK", "mutation": "p.Lys2Ala", "question": "Effect?"},
+                     {"wild_type": "MSKCPECGKSF", "mutant": "MSKCPQCGKSF"}],
+    },
 }
 
 # Runs in the fresh process. argv: repository folder, JSON example, output folder.
