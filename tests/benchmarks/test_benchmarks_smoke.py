@@ -139,8 +139,10 @@ def test_e1_context_benchmark(tmp_path, capsys):
     first, second = written["results"]
     assert second["tokens"] == first["tokens"] + 3 * 24  # 3 more homologs of 20 residues + 4 tokens each
     for row in written["results"]:
-        for key in ("inference_ms", "train_step_ms", "train_ms_per_token", "peak_mib"):
+        for key in ("inference_ms", "train_step_ms", "train_ms_per_token"):
             assert positive(row[key]), key
+        # at the smoke size a step can fit in heap pages the process already holds: no new peak, but never less
+        assert isinstance(row["peak_mib"], float) and row["peak_mib"] >= 0
 
 
 def test_milmol_featurize_benchmark(tmp_path, capsys):
