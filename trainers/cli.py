@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import sys
+import traceback
 from pathlib import Path
 
 # family -> module with main(argv) (training), evaluate(model_dir, data, output) and predict(model_dir, input, output, argv)
@@ -73,11 +74,20 @@ def cmd_push(args, extra):
 
 
 def cmd_demo(args, extra):
-    """Every implemented family at demo scale, then one table of held-out metrics next to the baselines."""
-    rows = []
+    """
+    Every implemented family at demo scale, then one table of held-out metrics next to the baselines. A family
+    that fails is reported (with its traceback) and the others still run; the command then exits non-zero.
+    """
+    rows, failed = [], []
     for family in args.families or list(FAMILY_SCRIPTS):
         output_dir = Path(args.output_dir) / family
-        metrics = _script(family).main(["--preset", "demo", "--output_dir", str(output_dir)] + extra)
+        try:
+            metrics = _script(family).main(["--preset", "demo", "--output_dir", str(output_dir)] + extra)
+        except Exception:  # one family's failure must not throw away the others' runs
+            traceback.print_exc()
+            print(f"biohf demo: {family} failed (traceback above); going on with the other families", file=sys.stderr)
+            failed.append(family)
+            continue
         rows.append((family, output_dir, metrics))
     print("\nHeld-out test metrics (model vs baseline)")
     print(f"{'family':<14}{'metric':<22}{'model':>8}{'baseline':>10}  repository")
@@ -86,6 +96,8 @@ def cmd_demo(args, extra):
             model, baseline = metrics["model"].get(name), metrics["baseline"].get(name)
             fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else "-"  # noqa: E731
             print(f"{family:<14}{name:<22}{fmt(model):>8}{fmt(baseline):>10}  {output_dir}")
+    if failed:
+        raise SystemExit(f"biohf demo: {len(failed)} famil{'y' if len(failed) == 1 else 'ies'} failed: {', '.join(failed)}")
 
 
 def build_parser() -> argparse.ArgumentParser:

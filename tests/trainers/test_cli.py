@@ -42,3 +42,23 @@ def test_train_refuses_a_folder_holding_other_files(tmp_path):
     with pytest.raises(SystemExit, match="already holds other files"):
         biohf(["train", "mirlm", "--preset", "tiny", "--output-dir", str(tmp_path)])
     assert (tmp_path / "notes.txt").read_text() == "mine" and not (tmp_path / "checkpoints").exists()
+
+
+def test_demo_goes_on_after_a_failing_family_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    import types
+
+    import trainers.cli as cli
+
+    def broken(argv):
+        raise RuntimeError("disk full")
+
+    def working(argv):
+        return {"headline_metrics": ["accuracy"], "model": {"accuracy": 0.9}, "baseline": {"accuracy": 0.5}}
+
+    scripts = {"mirlm": types.SimpleNamespace(main=broken), "tissuebert": types.SimpleNamespace(main=working)}
+    monkeypatch.setattr(cli, "_script", scripts.__getitem__)
+    with pytest.raises(SystemExit, match="1 family failed: mirlm"):
+        biohf(["demo", "--output-dir", str(tmp_path), "--families", "mirlm", "tissuebert"])
+    captured = capsys.readouterr()
+    assert "RuntimeError: disk full" in captured.err
+    assert "tissuebert" in captured.out and "0.900" in captured.out and "0.500" in captured.out
