@@ -1,4 +1,5 @@
 """The README's code runs: its Python blocks execute against an exported repository, its commands parse."""
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -41,3 +42,10 @@ def test_readme_make_targets_exist():
     makefile = (Path(__file__).parent.parent / "Makefile").read_text()
     for target in set(re.findall(r"^make (\w[\w-]*)", "\n".join(_blocks("bash")), flags=re.M)) | set(re.findall(r"`make (\w[\w-]*)", README)):
         assert re.search(rf"^{target}:", makefile, flags=re.M), f"README mentions `make {target}` but the Makefile has no such target"
+
+
+def test_readme_python_modules_exist():
+    modules = set(re.findall(r"python -m ([\w.]+)", README))
+    assert "datasets_scripts.tissuebert.writers" in modules
+    for module in modules - {"pip", "venv", "pytest"}:
+        assert importlib.util.find_spec(module) is not None, f"README runs `python -m {module}`, which does not exist"

@@ -105,3 +105,35 @@ def write_beta_table(atlas: MethylationAtlas, path, means=None) -> Path:
             handle.write("\t".join([chrom, *span.split("-"), str(first), str(last), *values]) + "\n")
     write_metadata(atlas, path.with_name("metadata.csv"), names)
     return path
+
+
+WRITERS = {"npz": write_npz_folder, "hdf5": write_hdf5, "beta": write_beta_folder, "table": write_beta_table}
+
+
+def main(argv=None) -> Path:
+    """
+    Write the embedded atlas to disk, e.g. to try `biohf diagnose` / `biohf predict` on files:
+
+        python -m datasets_scripts.tissuebert.writers --format npz --output samples/
+        python -m datasets_scripts.tissuebert.writers --format hdf5 --output atlas/atlas.h5 --size full
+    """
+    import argparse
+
+    from .generator import generate_atlas
+
+    parser = argparse.ArgumentParser(prog="python -m datasets_scripts.tissuebert.writers", description=main.__doc__.split("\n\n")[0].strip())
+    parser.add_argument("--format", choices=list(WRITERS), default="npz",
+                        help="npz: a folder of per-sample .npz; hdf5: one file; beta: a folder of wgbstools .beta; table: a region x sample TSV")
+    parser.add_argument("--output", required=True, help="a folder (npz, beta) or a file path (hdf5, table)")
+    parser.add_argument("--size", default="demo", help="tiny, demo or full (default: demo)")
+    parser.add_argument("--regions", type=int, help="any number of regions instead of the size's (e.g. 51089)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    atlas = generate_atlas(args.size, seed=args.seed, num_regions=args.regions)
+    path = WRITERS[args.format](atlas, args.output)
+    print(f"{atlas.num_samples} samples x {atlas.num_regions} regions written as {args.format} to {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -57,3 +57,14 @@ def test_bad_inputs_name_the_problem(atlas, tmp_path):
     (folder / atlas.filenames[3]).unlink()
     with pytest.raises(FileNotFoundError, match=atlas.filenames[3]):
         read_samples(folder, progress=False)
+
+
+def test_command_line_writes_the_atlas_in_a_readable_layout(table, tmp_path, capsys):
+    from datasets_scripts.tissuebert.writers import main as write_atlas
+
+    path = write_atlas(["--format", "npz", "--output", str(tmp_path / "samples"), "--size", "tiny", "--seed", "1"])
+    assert f"{len(table.filenames)} samples x 64 regions" in capsys.readouterr().out
+    read = read_samples(path, progress=False)
+    np.testing.assert_allclose(read.means, table.means, atol=1e-5)
+    with pytest.raises(ValueError, match="unknown atlas size 'huge'"):
+        write_atlas(["--output", str(tmp_path / "x"), "--size", "huge"])
