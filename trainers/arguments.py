@@ -1,6 +1,7 @@
 """Argument parsing shared by the families' training scripts: preset YAML < --config YAML < command line."""
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -59,3 +60,35 @@ def parse_training_arguments(family: str, dataclass_types: tuple, argv=None, def
         raise SystemExit(f"launched as {launched} processes but the Trainer sees one: without a GPU add --use_cpu true "
                          "(DDP over gloo; with --deepspeed, DeepSpeed over gloo)")
     return parsed
+
+
+def parse_config_overrides(text, config_class) -> dict:
+    """
+    `--config_overrides 'a=1,b=0.5,c=true'` -> {'a': 1, 'b': 0.5, 'c': True} (values parsed as JSON where they
+    can be, else kept as strings); a field `config_class` does not have is an error naming it.
+    """
+    overrides = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    unknown = sorted(set(overrides) - set(config_class().to_dict()))
+    if unknown:
+        raise SystemExit(f"config_overrides: unknown {config_class.__name__} field(s): {', '.join(unknown)}")
+    return overrides
+
+
+def family_config(family: str, preset: str, overrides_text=None, **extra):
+    """The family's model config at `preset` with `--config_overrides` and then `extra` applied; errors exit cleanly."""
+    from hf_models.families import get_family
+    from hf_models.presets import preset_config
+
+    overrides = parse_config_overrides(overrides_text, get_family(family).config_class)
+    try:
+        return preset_config(family, preset, **{**overrides, **extra})
+    except ValueError as error:
+        raise SystemExit(str(error))

@@ -24,10 +24,9 @@ from transformers.trainer_utils import get_last_checkpoint
 from datasets_scripts.mirlm import MirLMDataCollator, build_mirlm_dataset
 from hf_models.export import TRAINING_STATE, export_repository
 from hf_models.families import make_tokenizer
-from hf_models.presets import preset_config
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
-from trainers.arguments import parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments
 from trainers.mirlm.evaluation import evaluate_mirlm
 from trainers.mirlm.plots import plot_position_weights, plot_pr_curves
 from trainers.mirlm.trainer import MirLMTrainer
@@ -48,29 +47,8 @@ class MirLMArguments:
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
 
 
-def parse_overrides(text: Optional[str]) -> dict:
-    """'a=1,b=0.5,c=true' -> {'a': 1, 'b': 0.5, 'c': True} (values parsed as JSON where they can be)."""
-    overrides = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value
-    return overrides
-
-
 def build_config(args: MirLMArguments) -> MirLMConfig:
-    overrides = parse_overrides(args.config_overrides)
-    unknown = sorted(set(overrides) - set(MirLMConfig().to_dict()))
-    if unknown:
-        raise SystemExit(f"config_overrides: unknown MirLMConfig field(s): {', '.join(unknown)}")
-    try:
-        return preset_config("mirlm", args.preset, **overrides)
-    except ValueError as error:
-        raise SystemExit(str(error))
+    return family_config("mirlm", args.preset, args.config_overrides)
 
 
 HEADLINE_METRICS = ["average_precision", "auroc", "accuracy", "span_exact_match", "span_overlap", "pointing_accuracy"]

@@ -25,10 +25,9 @@ from transformers.trainer_utils import get_last_checkpoint
 from datasets_scripts.tissuebert import build_region_dataset, build_sample_dataset, load_samples, split_table
 from hf_models.export import TRAINING_STATE, export_repository
 from hf_models.families import make_tokenizer
-from hf_models.presets import preset_config
 from modeling.tissuebert.configuration_tissuebert import MODEL_KINDS, TissueBERTConfig
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
-from trainers.arguments import parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments
 from trainers.plots import plot_training_curves
 from trainers.tissuebert.evaluation import evaluate_tissuebert, fit_baseline
 from trainers.tissuebert.plots import plot_confusion, plot_missing_curve, plot_region_attention
@@ -54,34 +53,13 @@ class TissueBERTArguments:
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
 
 
-def parse_overrides(text: Optional[str]) -> dict:
-    """'a=1,b=0.5' -> {'a': 1, 'b': 0.5} (values parsed as JSON where they can be)."""
-    overrides = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value
-    unknown = sorted(set(overrides) - set(TissueBERTConfig().to_dict()))
-    if unknown:
-        raise SystemExit(f"config_overrides: unknown TissueBERTConfig field(s): {', '.join(unknown)}")
-    return overrides
-
-
 def build_config(args: TissueBERTArguments, table) -> TissueBERTConfig:
     """The preset's config sized to the data: its regions (names, CpG ranges) and its tissues."""
     if args.model_kind not in MODEL_KINDS:
         raise SystemExit(f"--model_kind must be one of {', '.join(MODEL_KINDS)}, got {args.model_kind!r}")
     data = {"num_regions": table.num_regions, "id2label": dict(enumerate(table.tissues)), "regions": table.region_names,
             "region_cpg_ranges": None if table.region_cpg_ranges is None else table.region_cpg_ranges.tolist()}
-    try:
-        return preset_config("tissuebert", args.model_preset or args.preset, model_kind=args.model_kind,
-                             **{**data, **parse_overrides(args.config_overrides)})
-    except ValueError as error:
-        raise SystemExit(str(error))
+    return family_config("tissuebert", args.model_preset or args.preset, args.config_overrides, model_kind=args.model_kind, **data)
 
 
 def repository_folder(training_args: TrainingArguments) -> Path:

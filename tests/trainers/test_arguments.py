@@ -2,8 +2,9 @@
 import pytest
 from transformers import TrainingArguments
 
-from trainers.arguments import parse_training_arguments
-from trainers.run_mirlm import MirLMArguments, build_config, parse_overrides
+from modeling.mirlm.configuration_mirlm import MirLMConfig
+from trainers.arguments import parse_config_overrides, parse_training_arguments
+from trainers.run_mirlm import MirLMArguments, build_config
 
 TYPES = (MirLMArguments, TrainingArguments)
 
@@ -36,10 +37,10 @@ def test_unknown_key_in_config_file_names_the_file(tmp_path):
 
 
 def test_config_overrides_are_parsed_and_checked():
-    assert parse_overrides("hidden_size=64,predict_span=false,kmer_conv_size=5") == {"hidden_size": 64, "predict_span": False, "kmer_conv_size": 5}
+    assert parse_config_overrides("hidden_size=64,predict_span=false,kmer_conv_size=5", MirLMConfig) == {"hidden_size": 64, "predict_span": False, "kmer_conv_size": 5}
     config = build_config(MirLMArguments(preset="tiny", config_overrides="num_hidden_layers=3"))
     assert config.num_hidden_layers == 3 and config.hidden_size == 32
     with pytest.raises(SystemExit, match="unknown MirLMConfig field"):
         build_config(MirLMArguments(preset="tiny", config_overrides="hiden_size=3"))
     with pytest.raises(SystemExit, match="key=value"):
-        parse_overrides("hidden_size")
+        parse_config_overrides("hidden_size", MirLMConfig)
