@@ -104,7 +104,8 @@ class TaskAttentionPool(nn.Module):
         self.queries = nn.Parameter(torch.zeros(1, num_tasks, dim))
         self.norm = nn.LayerNorm(dim, eps=eps)
         self.mha = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.log_temperature = nn.Parameter(torch.tensor(float(temperature)).log(), requires_grad=learn_temperature)
+        # shape (1,), not (): DeepSpeed broadcasts every parameter as bytes, which a 0-dim tensor cannot be viewed as
+        self.log_temperature = nn.Parameter(torch.full((1,), float(temperature)).log(), requires_grad=learn_temperature)
         self.pool_source, self.tie_mha_v, self.topk, self.mean_pool_blend = pool_source, tie_mha_v, topk, mean_pool_blend
         self.value = nn.Linear(dim, dim) if pool_source != "attn_out" and not tie_mha_v else None
 
