@@ -57,6 +57,11 @@ def test_stage2_alone_resumes_from_the_stage1_model(trained, tmp_path):
                     "--text_only_baseline", "false", "--output_dir", str(tmp_path / "stage2")])
     assert metrics["stage"] == "2" and metrics["baseline"] is None
     assert not (tmp_path / "stage2" / "checkpoints" / "stage1").exists()
+    # stage 2 read the stage-1 modules from the folder and kept them frozen: the export holds exactly those values
+    stage1 = load_file(folder / "checkpoints" / "stage1-model" / "model.safetensors")
+    exported = load_file(tmp_path / "stage2" / "model.safetensors")
+    adapters = load_file(tmp_path / "stage2" / "adapters" / "stage1_adapters.safetensors")
+    assert adapters and all(torch.equal(stage1[k], v) and torch.equal(exported[k], v) for k, v in adapters.items())
     with pytest.raises(SystemExit, match="needs a stage-1 model"):
         main(["--preset", "tiny", "--stage", "2", "--output_dir", str(tmp_path / "empty")])
 
@@ -73,7 +78,10 @@ def test_evaluate_and_predict(trained, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"] and [r["mutation"] for r in rows] == ["K2A", "R10G"]
     assert all("generated_text" in r for r in rows)
-    source.write_text(json.dumps({"wild_type": "MKTAYIAK", "mutation": "A2K"}) + "\n")
-    with pytest.raises(ValueError, match="in.jsonl:1: .*has K at position 2"):
+    # streamed: with one line per batch, the good first line is written before the bad second line stops the run
+    source.write_text(json.dumps({"wild_type": "MKTAYIAK", "mutation": "K2A"}) + "\n"
+                      + json.dumps({"wild_type": "MKTAYIAK", "mutation": "A2K"}) + "\n")
+    with pytest.raises(ValueError, match="in.jsonl:2: .*has K at position 2"):
         cli.main(["predict", "mutation2text", "--model", str(folder), "--input", str(source), "--output",
-                  str(tmp_path / "bad.jsonl")])
+                  str(tmp_path / "bad.jsonl"), "--batch_size", "1", "--max_new_tokens", "2"])
+    assert [json.loads(line)["mutation"] for line in (tmp_path / "bad.jsonl").read_text().splitlines()] == ["K2A"]
