@@ -9,20 +9,29 @@ without the consensus around them. Each member has a pool of homologs (its retri
 small insertions and deletions that conserve the real sites (coordinating residues at 97 %, the rest of the site at
 85 %) but mutate decoys at the background rate: in real MSAs binding sites are conserved and chance motifs are
 not, so the context tells a cryptic match from a site where the single sequence cannot.
+
+Realism choices (so that neither a motif regex nor a single sequence is enough, as with real metal sites): a real
+site is non-canonical with probability `NON_CANONICAL_RATE` (`motifs.non_canonical`: C2HC fingers, Cys3His treble
+clefs, EF-hand loops with Asp12 or Met/Phe8, DDxxE), which the canonical regex misses; about a third of the decoys
+are exact canonical motifs that bind nothing. Families are many and small (demo: 240 families of 2-3 members), so a
+model has to learn the grammar of many different site instances instead of a few families' sites, and the
+family-disjoint test split holds enough families per ion to measure.
 """
 
 import numpy as np
 
-from .motifs import AMINO_ACIDS, BACKGROUND, SITES, decoy_spacing, random_residues
+from .motifs import AMINO_ACIDS, BACKGROUND, SITES, _filler, decoy_spacing, non_canonical, random_residues, spacer_positions
 
 IONS = ("ZN", "CA", "MG")
 # size -> (families, members per family (min, max), homologs per protein, protein length (min, max))
 SIZES = {
     "tiny": (16, (2, 3), 3, (40, 60)),
-    "demo": (120, (3, 4), 6, (40, 80)),
+    "demo": (400, (1, 2), 6, (40, 80)),
     "full": (1200, (3, 6), 16, (80, 250)),
 }
 SITE_KINDS = list(SITES)
+MEMBER_DIVERGENCE = 0.3  # substitution rate of a family member relative to the family's root
+NON_CANONICAL_RATE = 0.25  # share of real sites drawn as a non-canonical variant (a choice; see motifs.non_canonical)
 
 
 def _mutate(rng, sequence: str, rate: float, protected: dict, indel_rate: float = 0.0) -> tuple:
@@ -71,12 +80,14 @@ def _assemble(rng, length: int, segments: list) -> tuple:
 
 
 def _cryptic(rng, kind: str) -> str:
-    """An exact motif match without the consensus around it (e.g. C2H2 without F/L, EF-hand loop without helices)."""
+    """An exact motif match without the consensus around it (C2H2 without F/L; EF-hand loop, DDxxD or DxDx[TV] bare)."""
     segment, offsets, _, _ = SITES[kind](rng)
     if kind == "zn_c2h2":
         segment = "".join(random_residues(rng, 1, "FYLCH") if i not in offsets and c in "FYL" else c for i, c in enumerate(segment))
     if kind == "ca_ef_hand":
         segment = segment[6:-6]
+    if kind in ("mg_ddxxd", "mg_had"):  # the bare motif, without its helix / strand
+        segment = segment[offsets[0]: offsets[0] + 5]
     return segment
 
 
@@ -87,18 +98,31 @@ def generate_family(rng, index: int, size: str) -> list:
     num_sites = rng.choice([0, 1, 2], p=[0.2, 0.55, 0.25])
     # the first site kind cycles with the family number, so every ion has families even in tiny data
     kinds = [SITE_KINDS[index % len(SITE_KINDS)]] + list(rng.choice(SITE_KINDS, size=1))
-    sites = [SITES[kind](rng) for kind in kinds[:num_sites]]
+    sites = []
+    for kind in kinds[:num_sites]:
+        segment, offsets, ion, kind = SITES[kind](rng)
+        if rng.random() < NON_CANONICAL_RATE:
+            segment, kind = non_canonical(rng, kind, segment, offsets)
+        sites.append((segment, offsets, ion, kind))
     length = int(rng.integers(*length_range))
     root, placed = _assemble(rng, length, [(segment, (offsets, ion, kind)) for segment, offsets, ion, kind in sites])
-    site_positions = {}  # position -> (ion, is coordinating)
+    site_positions, spacers = {}, []  # position -> (ion, is coordinating); free 'x' positions of the sites
     for start, segment, (offsets, ion, kind) in placed:
         for k in range(len(segment)):
             site_positions[start + k] = (ion, k in offsets)
+        spacers += [start + k for k in spacer_positions(kind, segment, offsets)]
 
     rows = []
     for m in range(int(rng.integers(members_range[0], members_range[1] + 1))):
         protected = {p: 1.0 for p in site_positions}
-        member, mapping = _mutate(rng, root, rate=0.3, protected=protected, indel_rate=0.02)
+        member, mapping = _mutate(rng, root, rate=MEMBER_DIVERGENCE, protected=protected, indel_rate=0.02)
+        # the sites' free 'x' residues differ between members as the background does (ligands and consensus stay)
+        varied = [mapping[p] for p in spacers if rng.random() < MEMBER_DIVERGENCE]
+        if varied:
+            chars = list(member)
+            for p, aa in zip(varied, _filler(rng, len(varied))):
+                chars[p] = aa
+            member = "".join(chars)
         member_sites = {mapping[p]: v for p, v in site_positions.items()}
         # decoys, inserted at random places outside the sites
         decoys = []

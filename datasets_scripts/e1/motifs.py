@@ -6,6 +6,20 @@ Metal-binding motifs as (segment, coordinating offsets) generators, their decoys
     CA  EF-hand loop       D-x-[DN]-x-[DNS]-G-x-[ILV]-x-x-x-E            positions 1, 3, 5, 7, 9, 12 of the loop
     MG  DDxxD              D-D-x-x-D (terpene-synthase-like)             D1, D2, D5
     MG  HAD motif I        D-x-D-x-[TV]                                  D1, D3
+
+Like the C2H2 finger (F/L consensus) and the EF-hand (flanking helices), the Mg motifs sit in their structural
+context: HAD motif I ends a hydrophobic beta strand (hhhh-DxDx[TV]-[LV]), the DDxxD motif lies on a helix (helix D
+of class I terpene synthases; six helix-favouring residues before it). The context is part of the conserved site
+block in homologs; cryptic decoys (`generator._cryptic`) are the bare motif without it.
+
+Real sites are not all canonical. `non_canonical` turns a site into a documented variant with the same coordinating
+positions, which the canonical patterns (the regex baseline) miss:
+    zn_c2h2        -> C2HC: the last His ligand is a Cys (C2HC-type fingers)
+    zn_treble_clef -> one Cys ligand is a His (Cys3His treble clefs, as in RING-type sites)
+    ca_ef_hand     -> Asp at loop position 12 instead of Glu, or Met/Phe at position 8 instead of I/L/V
+    mg_ddxxd       -> DDxxE (the terpene-synthase motif is DDxxD/E)
+    mg_had         -> none: HAD motif I is kept canonical
+How often a site is non-canonical is the generator's `NON_CANONICAL_RATE` (a choice, not a measured frequency).
 """
 
 import re
@@ -59,12 +73,59 @@ def ef_hand(rng) -> tuple:
     return helix_in + "".join(loop) + helix_out, [6 + p for p in (0, 2, 4, 6, 8, 11)], "CA", "ca_ef_hand"
 
 
+HYDROPHOBIC = "ILVFM"
+DDXXD_HELIX = 6  # helix residues before DDxxD
+HAD_STRAND = 4  # hydrophobic strand residues before DxDx[TV]
+
+
 def ddxxd(rng) -> tuple:
-    return "DD" + _filler(rng, 2) + "D", [0, 1, 4], "MG", "mg_ddxxd"
+    helix = "".join(rng.choice(list(HELIX.replace("E", "")), size=DDXXD_HELIX))
+    return helix + "DD" + _filler(rng, 2) + "D", [DDXXD_HELIX + p for p in (0, 1, 4)], "MG", "mg_ddxxd"
 
 
 def had_motif(rng) -> tuple:
-    return "D" + _filler(rng, 1) + "D" + _filler(rng, 1) + rng.choice(["T", "V"]), [0, 2], "MG", "mg_had"
+    strand = "".join(rng.choice(list(HYDROPHOBIC), size=HAD_STRAND))
+    motif = "D" + _filler(rng, 1) + "D" + _filler(rng, 1) + rng.choice(["T", "V"]) + rng.choice(["L", "V"])
+    return strand + motif, [HAD_STRAND, HAD_STRAND + 2], "MG", "mg_had"
+
+
+def non_canonical(rng, kind: str, segment: str, offsets: list) -> tuple:
+    """(segment, kind) of the non-canonical variant of a site (same coordinating offsets); unchanged where none."""
+    chars = list(segment)
+    if kind == "zn_c2h2":
+        chars[offsets[3]] = "C"
+        return "".join(chars), "zn_c2hc"
+    if kind == "zn_treble_clef":
+        chars[offsets[int(rng.integers(2, 4))]] = "H"
+        return "".join(chars), "zn_treble_clef_his"
+    if kind == "ca_ef_hand":
+        if rng.random() < 0.5:
+            chars[offsets[5]] = "D"
+        else:
+            chars[offsets[3] + 1] = str(rng.choice(["M", "F"]))
+        return "".join(chars), "ca_ef_hand_noncanonical"
+    if kind == "mg_ddxxd":
+        chars[offsets[2]] = "E"
+        return "".join(chars), "mg_ddxxe"
+    return segment, kind
+
+
+def spacer_positions(kind: str, segment: str, offsets: list) -> list:
+    """Offsets of a site's free 'x' residues (neither coordinating nor consensus), which family members may vary."""
+    base = {"zn_c2hc": "zn_c2h2", "zn_treble_clef_his": "zn_treble_clef", "ca_ef_hand_noncanonical": "ca_ef_hand",
+            "mg_ddxxe": "mg_ddxxd"}.get(kind, kind)
+    if base == "zn_c2h2":  # [FY] x C x2-4 C x3 F x5 L x2 H x3-5 H: consensus F/Y, F and L
+        fixed = set(offsets) | {0, offsets[1] + 4, offsets[1] + 10}
+        return [i for i in range(len(segment)) if i not in fixed]
+    if base == "zn_treble_clef":  # everything but the four ligands
+        return [i for i in range(len(segment)) if i not in offsets]
+    if base == "ca_ef_hand":  # helices and loop positions G6, I/L/V8 are consensus; 2, 4, 10, 11 are free
+        return [6 + p - 1 for p in (2, 4, 10, 11)]
+    if base == "mg_ddxxd":  # helix + DDxxD: the two x
+        return [offsets[1] + 1, offsets[1] + 2]
+    if base == "mg_had":  # strand + DxDx[TV][LV]: the two x
+        return [offsets[0] + 1, offsets[1] + 1]
+    raise ValueError(f"unknown site kind {kind!r}")
 
 
 SITES = {"zn_c2h2": c2h2, "zn_treble_clef": treble_clef, "ca_ef_hand": ef_hand, "mg_ddxxd": ddxxd, "mg_had": had_motif}

@@ -8,7 +8,7 @@ import pytest
 from datasets_scripts.e1.builder import build_e1_dataset
 from datasets_scripts.e1 import (family_disjoint_split, family_folds, generate_proteins, homology_groups,
                                  motif_scores, read_biolip, read_label_fasta, read_label_fastas)
-from datasets_scripts.e1.motifs import PATTERNS
+from datasets_scripts.e1.motifs import PATTERNS, SITES, _filler, non_canonical, spacer_positions
 
 IONS = ["ZN", "CA", "MG"]
 
@@ -18,20 +18,89 @@ def rows():
     return generate_proteins("tiny", seed=3)
 
 
+NON_CANONICAL = {"zn_c2hc", "zn_treble_clef_his", "ca_ef_hand_noncanonical", "mg_ddxxe"}
+
+
 def test_labels_sit_on_coordinating_residues_of_a_real_motif(rows):
-    residues = {"ZN": set("CH"), "CA": set("DNSTEGILVAKRQMFYWP"), "MG": set("D")}
+    residues = {"ZN": set("CH"), "CA": set("DNSTEGILVAKRQMFYWP"), "MG": set("DE")}
     labelled = 0
     for row in rows:
+        canonical_only = not set(row["site_types"].split(",")) & NON_CANONICAL
         for ion in IONS:
             labels = np.array(row[f"labels_{ion.lower()}"])
             assert len(labels) == len(row["sequence"])
             for position in np.flatnonzero(labels == 1):
                 assert row["sequence"][position] in residues[ion], (row["id"], ion, position)
                 labelled += 1
-            # every labelled residue is a coordinating position of a regex match of its ion's motifs
-            regex = motif_scores(row["sequence"], IONS)[:, IONS.index(ion)]
-            assert bool((regex[labels == 1] == 1).all()), (row["id"], ion)
+            # in a protein with canonical sites only, every labelled residue is a coordinating position of a regex match
+            if canonical_only:
+                regex = motif_scores(row["sequence"], IONS)[:, IONS.index(ion)]
+                assert bool((regex[labels == 1] == 1).all()), (row["id"], ion)
     assert labelled > 20
+
+
+@pytest.mark.parametrize("kind", ["zn_c2h2", "zn_treble_clef", "ca_ef_hand", "mg_ddxxd"])
+def test_non_canonical_sites_keep_their_ligand_positions_but_escape_the_canonical_regex(kind):
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        segment, offsets, ion, _ = SITES[kind](rng)
+        variant, variant_kind = non_canonical(rng, kind, segment, offsets)
+        assert variant_kind != kind and len(variant) == len(segment)
+        assert sum(a != b for a, b in zip(variant, segment)) == 1  # one residue changed
+        padded = "GG" + variant + "GG"
+        regex = motif_scores(padded, IONS)[:, IONS.index(ion)]
+        assert not (regex[[2 + o for o in offsets]] == 1).all(), (kind, variant)
+        assert motif_scores("GG" + segment + "GG", IONS)[[2 + o for o in offsets], IONS.index(ion)].all()
+    assert non_canonical(rng, "mg_had", "DADAT", [0, 2]) == ("DADAT", "mg_had")
+
+
+@pytest.mark.parametrize("kind", sorted(SITES))
+def test_spacers_are_free_positions_of_the_motif(kind):
+    """Re-drawing every spacer keeps a canonical site a canonical site (same ligands, regex still matches them)."""
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        segment, offsets, ion, _ = SITES[kind](rng)
+        spacers = spacer_positions(kind, segment, offsets)
+        assert spacers and not set(spacers) & set(offsets)
+        chars = list(segment)
+        for position, aa in zip(spacers, _filler(rng, len(spacers))):
+            chars[position] = aa
+        regex = motif_scores("GG" + "".join(chars) + "GG", IONS)[:, IONS.index(ion)]
+        assert (regex[[2 + o for o in offsets]] == 1).all(), (kind, segment, "".join(chars))
+
+
+@pytest.fixture(scope="module")
+def demo_rows():
+    return generate_proteins("demo", seed=0)
+
+
+def test_family_members_share_ligands_but_not_every_spacer(demo_rows):
+    """Members of a family keep the coordinating residues of its sites; the free 'x' residues between them vary."""
+    families = {}
+    for row in demo_rows:
+        families.setdefault(row["family"], []).append(row)
+    compared = differing = 0
+    for members in families.values():
+        if len(members) < 2 or members[0]["site_types"] != "mg_had":
+            continue
+        sites = []
+        for row in members:
+            ligands = np.flatnonzero(np.array(row["labels_mg"]) == 1)
+            sites.append(row["sequence"][ligands[0]: ligands[-1] + 1])
+        assert len({len(site) for site in sites}) == 1 and len({site[0] + site[-1] for site in sites}) == 1
+        compared += 1
+        differing += len(set(sites)) > 1
+    assert compared >= 5 and 0 < differing < compared
+
+
+def test_regex_is_not_an_oracle_on_the_demo_data(demo_rows):
+    """Non-canonical sites (missed) and exact motifs that bind nothing (false hits) keep the regex imperfect per ion."""
+    rows = demo_rows
+    for ion in IONS:
+        labels = np.concatenate([row[f"labels_{ion.lower()}"] for row in rows])
+        hits = np.concatenate([motif_scores(row["sequence"], IONS)[:, IONS.index(ion)] for row in rows])
+        recall, precision = hits[labels == 1].mean(), labels[hits == 1].mean()
+        assert 0.5 < recall < 0.95 and 0.4 < precision < 0.9, (ion, recall, precision)
 
 
 def test_ef_hand_labels_positions_1_3_5_7_9_12_of_the_loop(rows):
@@ -42,7 +111,7 @@ def test_ef_hand_labels_positions_1_3_5_7_9_12_of_the_loop(rows):
             loop = list(range(start, start + 12))
             if set(labels) >= {loop[i - 1] for i in (1, 3, 5, 7, 9, 12)}:
                 found += 1
-                assert row["sequence"][start] == "D" and row["sequence"][start + 11] == "E" and row["sequence"][start + 5] == "G"
+                assert row["sequence"][start] == "D" and row["sequence"][start + 11] in "ED" and row["sequence"][start + 5] == "G"
     assert found > 0
 
 
@@ -54,13 +123,14 @@ def test_homologs_conserve_sites_but_not_decoys(rows):
         for ion in IONS:
             labels |= np.array(row[f"labels_{ion.lower()}"]) == 1
         regex = motif_scores(row["sequence"], IONS).any(axis=1)
+        canonical_only = not set(row["site_types"].split(",")) & NON_CANONICAL
         for homolog in row["homologs"]:
             hom_regex = motif_scores(homolog, IONS).any(axis=1).sum()
-            if labels.any():
+            if labels.any() and canonical_only:
                 site_kept.append(hom_regex >= labels.sum())
             if (regex & ~labels).any() and not labels.any():
                 decoy_kept.append(hom_regex >= (regex & ~labels).sum())
-    assert len(site_kept) > 20 and len(decoy_kept) > 10
+    assert len(site_kept) > 20 and len(decoy_kept) > 5
     assert np.mean(site_kept) > 0.75 and np.mean(decoy_kept) < 0.4
 
 
