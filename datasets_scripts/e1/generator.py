@@ -3,19 +3,23 @@ Embedded metal-binding protein families, generated so that the task is solved by
 (spacing of the coordinating residues) and conservation across homologs.
 
 A family has a root protein with 0-2 real metal sites (`motifs.SITES`) planted in background sequence; its members
-(the proteins of the data set) are mutated copies of the root that keep the sites. Every member then gets its own
-decoys, which carry no label: coordinating residues with the wrong spacing, and "cryptic" exact motif matches
-without the consensus around them. Each member has a pool of homologs (its retrieval context), mutated copies with
-small insertions and deletions that conserve the real sites (coordinating residues at 97 %, the rest of the site at
-85 %) but mutate decoys at the background rate: in real MSAs binding sites are conserved and chance motifs are
-not, so the context tells a cryptic match from a site where the single sequence cannot.
+(the proteins of the data set) are mutated copies of the root that keep the sites' ligands and consensus residues,
+while the free 'x' residues between the ligands vary like the background (`MEMBER_DIVERGENCE`). Every member then
+gets its own decoys, which carry no label: coordinating residues with the wrong spacing, and (40 % of decoys)
+"cryptic" exact motif matches without the consensus or structural context around them. Each member has a pool of
+homologs (its retrieval context), mutated copies with small insertions and deletions that conserve the real sites
+(coordinating residues at 97 %, the rest of the site at 85 %) but mutate decoys at the background rate: in real
+MSAs binding sites are conserved and chance motifs are not.
 
-Realism choices (so that neither a motif regex nor a single sequence is enough, as with real metal sites): a real
-site is non-canonical with probability `NON_CANONICAL_RATE` (`motifs.non_canonical`: C2HC fingers, Cys3His treble
-clefs, EF-hand loops with Asp12 or Met/Phe8, DDxxE), which the canonical regex misses; about a third of the decoys
-are exact canonical motifs that bind nothing. Families are many and small (demo: 240 families of 2-3 members), so a
-model has to learn the grammar of many different site instances instead of a few families' sites, and the
-family-disjoint test split holds enough families per ion to measure.
+Realism choices (so that a motif regex is not an oracle, as it is not on real metal sites): a real site is
+non-canonical with probability `NON_CANONICAL_RATE` (`motifs.non_canonical`: C2HC fingers, Cys3His treble clefs,
+EF-hand loops with Asp12 or Met/Phe8, DDxxE), which the canonical regex misses, and exact canonical motifs that bind
+nothing are common. The Mg motifs carry their structural context (HAD motif I ends a hydrophobic strand, DDxxD lies
+on a helix), as the Zn and Ca sites carry theirs (C2H2 F/L consensus, EF-hand helices); a bare 5-residue motif in
+random sequence was too short a signal to learn from a few hundred proteins and too short a block to find in
+homologs. Families are many and small (demo: 400 families of 1-2 members), so a model has to learn the grammar of
+many site instances rather than memorise a few families' sites, and the family-disjoint test split holds enough
+families per ion to measure.
 """
 
 import numpy as np
