@@ -199,7 +199,7 @@ def write_repository(trainer, tokenizer, splits, args, training_args, output_dir
         plots["conformer_attention"] = plot_attention(
             prediction["attention"][examples], prediction["conformer_mask"][examples], [test[int(i)]["id"] for i in examples], tasks,
             plots_dir / "conformer_attention.png",
-            planar_mask=np.asarray(test["planar_mask"])[examples] if "planar_mask" in test.column_names else None)
+            responsible_mask=np.asarray(test["responsible_mask"])[examples] if "responsible_mask" in test.column_names else None)
     metrics.update({
         "headline_metrics": HEADLINE_METRICS,
         "data": args.data or f"embedded molecules (size={args.data_size}, seed={args.dataset_seed})",

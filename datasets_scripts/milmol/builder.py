@@ -7,7 +7,9 @@ plus "leaderboard" (EUOS25 rows of the test split without labels: predicted, nev
 
 Columns: id, smiles, scaffold, x2d (F2), x3d (N, F3; padded to the bag size N), conformer_mask (N), labels (4;
 NaN = missing), label_weights (4), aux_abs (2), aux_fluo (4; see configuration_milmol.AUX_FLUO_NAMES), and for the
-embedded data the rule's bookkeeping: planar_mask (N), responsible_conformer, conformer_dependent, lambda_abs, name,
+embedded data the rule's bookkeeping (labels.py): contact_mask (N; conformers where two pi units touch),
+responsible_mask (N; conformers where a label-changing pair touches), responsible_conformer, dependent_tasks (4; the
+task's label rests on a contact), conformer_dependent (some but not all conformers responsible), lambda_abs, name,
 compound_class.
 """
 
@@ -125,13 +127,17 @@ def _embedded_columns(tokenizer, size, seed, num_proc, cache_dir, smiles_overrid
         "aux_abs": np.array([[rule[a] for a in AUX_ABS] for rule in rules]).reshape(-1, 2),
         "fluo_base": np.array([[rule["wl_pred_nm"], rule["qy_pred"]] for rule in rules]).reshape(-1, 2),
     }
-    planar = []
-    for rule in rules:
+
+    def conformer_mask(indices):
         mask = np.zeros(width, dtype=np.int64)
-        mask[rule["planar_conformers"]] = 1
-        planar.append(mask)
-    extras = {"name": [m[0] for m, _ in good], "compound_class": [m[1] for m, _ in good], "planar_mask": planar,
+        mask[indices] = 1
+        return mask
+
+    extras = {"name": [m[0] for m, _ in good], "compound_class": [m[1] for m, _ in good],
+              "contact_mask": [conformer_mask(rule["contact_conformers"]) for rule in rules],
+              "responsible_mask": [conformer_mask(rule["responsible_conformers"]) for rule in rules],
               "responsible_conformer": [rule["responsible_conformer"] for rule in rules],
+              "dependent_tasks": [np.asarray(rule["dependent_tasks"], dtype=np.int64) for rule in rules],
               "conformer_dependent": [rule["conformer_dependent"] for rule in rules],
               "lambda_abs": [rule["lambda_abs"] for rule in rules]}
     columns = _assemble([m[0] for m, _ in good], [r["canonical_smiles"] for _, r in good], [r["x2d"] for _, r in good],

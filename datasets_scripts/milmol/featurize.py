@@ -34,7 +34,8 @@ def cache_path(tokenizer, cache_dir=None) -> Path:
 def _load(path: Path) -> dict:
     if not path.is_file():
         return {}
-    data = np.load(path, allow_pickle=False)
+    with np.load(path, allow_pickle=False) as stored:
+        data = {key: stored[key] for key in stored.files}  # read each array once (NpzFile re-reads on every access)
     smiles, errors, canonical = data["smiles"].tolist(), data["error"].tolist(), data["canonical"].tolist()
     n_conf, n_atoms = data["num_conformers"], data["num_atoms"]
     conf_end, coord_end = np.cumsum(n_conf), np.cumsum(n_conf * n_atoms)

@@ -25,6 +25,7 @@ def test_embedded_molecules_are_real_and_unique():
     rows = embedded_molecules("demo")
     assert len(rows) >= 500 and len({r[2] for r in rows}) == len(rows)
     assert ["aspirin", "drug", "CC(=O)Oc1ccccc1C(=O)O"] in rows
+    assert sum(r[1].startswith("bichromophore") for r in rows) >= 150  # the flexible dyads whose labels need a conformer
 
 
 def test_tiny_build_columns_and_disjoint_scaffolds(tiny, featurizer):
@@ -38,8 +39,11 @@ def test_tiny_build_columns_and_disjoint_scaffolds(tiny, featurizer):
     total = sum(len(splits[n]) for n in ("train", "validation", "test")) + (len(splits["failed"]) if "failed" in splits else 0)
     assert total == 60
     for r in splits["train"]:
+        responsible, contact = np.asarray(r["responsible_mask"]), np.asarray(r["contact_mask"])
+        assert np.all(responsible <= contact) and np.all(contact <= np.asarray(r["conformer_mask"]))
+        assert (r["responsible_conformer"] >= 0) == bool(responsible.any()) == any(r["dependent_tasks"])
         if r["responsible_conformer"] >= 0:
-            assert r["planar_mask"][r["responsible_conformer"]] == 1
+            assert responsible[r["responsible_conformer"]] == 1
 
 
 def test_fluorescence_targets_follow_the_fluorescence_tasks(tiny):

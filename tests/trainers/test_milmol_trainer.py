@@ -36,12 +36,15 @@ def test_task_metrics_macro_min_and_undefined_tasks():
 def test_top_conformer_hit_rate_counts_positive_conformer_dependent_pairs():
     attention = np.array([[[0.1, 0.8, 0.1]], [[0.6, 0.3, 0.1]], [[0.9, 0.1, 0.0]]])
     mask = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 0]])
-    planar = np.array([[0, 1, 0], [0, 1, 1], [1, 0, 0]])
-    result = top_conformer_hits(attention, mask, planar, np.array([1, 2, 0]), np.array([[1.0], [1.0], [0.0]]),
-                                np.array([True, True, True]))
+    responsible = np.array([[0, 1, 0], [0, 1, 1], [1, 0, 0]])
+    labels = np.array([[1.0], [1.0], [0.0]])
+    result = top_conformer_hits(attention, mask, responsible, np.array([1, 2, 0]), labels, np.array([True, True, True]))
     assert result["top_conformer_pairs"] == 2  # molecule 2 is negative
     assert result["top_conformer_hit_rate"] == 0.5 and result["top_conformer_exact_rate"] == 0.5
     assert result["top_conformer_chance"] == pytest.approx((1 / 3 + 2 / 3) / 2)
+    by_rule = top_conformer_hits(attention, mask, responsible, np.array([1, 2, 0]), labels, np.array([True, True, True]),
+                                 np.array([[True], [False], [True]]))  # molecule 1's label does not rest on a conformer,
+    assert by_rule["top_conformer_pairs"] == 2 and by_rule["top_conformer_hit_rate"] == 1.0  # molecule 2's (negative) does
 
 
 def test_search_space_covers_the_seed_and_builds_valid_configs():

@@ -36,7 +36,7 @@ def test_tiny_run_writes_a_repository_with_baselines(trained):
     config = json.loads((output / "config.json").read_text())
     assert len(config["pos_weight"]) == 4 and config["aux_abs_std"] != [1.0, 1.0]  # fitted on the training split
     attention = pd.read_parquet(output / "leaderboard_attention.parquet")
-    assert {"id", "task", "conformer", "attention", "is_top", "planar"} <= set(attention.columns)
+    assert {"id", "task", "conformer", "attention", "is_top", "responsible"} <= set(attention.columns)
     sums = attention.groupby(["id", "task"])["attention"].sum()
     assert sums.between(0.999, 1.001).all() and attention.groupby(["id", "task"])["is_top"].sum().eq(1).all()
 

@@ -40,10 +40,11 @@ def model_metrics(prediction: dict, split, task_names) -> dict:
     present = ~np.isnan(aux)
     if present.any():
         metrics["aux_abs_mae"] = float(np.abs(prediction["aux_abs"] - np.nan_to_num(aux))[present].mean())
-    if "planar_mask" in split.column_names:
+    if "responsible_mask" in split.column_names:
         metrics.update(top_conformer_hits(prediction["attention"], prediction["conformer_mask"],
-                                          np.asarray(split["planar_mask"]), np.asarray(split["responsible_conformer"]),
-                                          labels, np.asarray(split["conformer_dependent"], dtype=bool)))
+                                          np.asarray(split["responsible_mask"]), np.asarray(split["responsible_conformer"]),
+                                          labels, np.asarray(split["conformer_dependent"], dtype=bool),
+                                          np.asarray(split["dependent_tasks"], dtype=bool)))
     return metrics
 
 
@@ -51,14 +52,14 @@ def export_attention(prediction: dict, split, task_names, path) -> Path:
     """
     "Leaderboard attention": one Parquet row per (molecule, task, conformer) with the attention weight, the task
     probability, whether it is the molecule's most-attended conformer for the task, and (embedded data) whether
-    the labelling rule accepts the conformer (planar) and which conformer it made responsible.
+    the labelling rule made the conformer responsible (a label-changing contact) and its closest-contact conformer.
     """
     rows = {"id": [], "smiles": [], "task": [], "conformer": [], "attention": [], "probability": [], "is_top": []}
-    extra = "planar_mask" in split.column_names
+    extra = "responsible_mask" in split.column_names
     if extra:
-        rows.update({"planar": [], "responsible_conformer": []})
+        rows.update({"responsible": [], "responsible_conformer": []})
     ids, smiles = split["id"], split["smiles"]
-    planar = np.asarray(split["planar_mask"]) if extra else None
+    responsible_mask = np.asarray(split["responsible_mask"]) if extra else None
     responsible = split["responsible_conformer"] if extra else None
     for i in range(len(ids)):
         valid = np.flatnonzero(prediction["conformer_mask"][i])
@@ -70,7 +71,7 @@ def export_attention(prediction: dict, split, task_names, path) -> Path:
                 rows["conformer"].append(int(c)), rows["attention"].append(float(w))
                 rows["probability"].append(float(prediction["probs"][i, t])), rows["is_top"].append(bool(c == top))
                 if extra:
-                    rows["planar"].append(bool(planar[i, c])), rows["responsible_conformer"].append(int(responsible[i]))
+                    rows["responsible"].append(bool(responsible_mask[i, c])), rows["responsible_conformer"].append(int(responsible[i]))
     path = Path(path)
     pd.DataFrame(rows).to_parquet(path, index=False)
     return path

@@ -37,24 +37,26 @@ def hpo_score(metrics: dict, min_w: float, prefix: str = "") -> float:
     return (1.0 - min_w) * macro + min_w * worst
 
 
-def top_conformer_hits(attention: np.ndarray, conformer_mask: np.ndarray, planar_mask: np.ndarray,
-                       responsible: np.ndarray, labels: np.ndarray, dependent: np.ndarray) -> dict:
+def top_conformer_hits(attention: np.ndarray, conformer_mask: np.ndarray, responsible_mask: np.ndarray,
+                       responsible: np.ndarray, labels: np.ndarray, dependent: np.ndarray,
+                       dependent_tasks: np.ndarray = None) -> dict:
     """
-    Over (molecule, task) pairs with a positive label on a molecule whose label rule depends on the conformer
-    (some conformers planar, some not): how often the task's most-attended conformer is planar (a conformer the rule
-    accepts), how often it is exactly the responsible (most planar) one, and the chance level of the first
-    (the planar fraction of the molecule's conformers).
+    Over the (molecule, task) pairs whose label rests on the conformers (`dependent_tasks` True, positive or negative:
+    a contact can add a band or quench one; without `dependent_tasks`, the positive pairs) of a molecule whose bag is
+    mixed (`dependent`: some conformers responsible, some not): how often the task's most-attended conformer is a
+    responsible one, how often it is exactly `responsible` (the closest contact), and the chance level of the first
+    (the responsible fraction of the molecule's conformers).
     """
     hits, exact, chance, count = 0, 0, 0.0, 0
     for i in np.flatnonzero(dependent):
         valid = conformer_mask[i].astype(bool)
         for t in range(labels.shape[1]):
-            if labels[i, t] != 1:
+            if (labels[i, t] != 1) if dependent_tasks is None else not dependent_tasks[i, t]:
                 continue
             top = int(np.argmax(np.where(valid, attention[i, t], -np.inf)))
-            hits += int(planar_mask[i, top] == 1)
+            hits += int(responsible_mask[i, top] == 1)
             exact += int(top == responsible[i])
-            chance += planar_mask[i][valid].mean()
+            chance += responsible_mask[i][valid].mean()
             count += 1
     if not count:
         return {"top_conformer_hit_rate": None, "top_conformer_exact_rate": None, "top_conformer_chance": None, "top_conformer_pairs": 0}

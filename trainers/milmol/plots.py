@@ -34,16 +34,16 @@ def plot_pr_curves(labels: np.ndarray, scores: dict, task_names, path) -> Path:
     return _save(fig, path)
 
 
-def plot_attention(attention: np.ndarray, conformer_mask: np.ndarray, names, task_names, path, planar_mask=None) -> Path:
-    """Heatmap per example molecule: tasks x conformers attention; planar (rule-accepted) conformers marked with *."""
+def plot_attention(attention: np.ndarray, conformer_mask: np.ndarray, names, task_names, path, responsible_mask=None) -> Path:
+    """Heatmap per example molecule: tasks x conformers attention; the rule's responsible conformers marked with *."""
     fig = Figure(figsize=(3.4 * len(names), 2.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names)))
     for ax, i, name in zip(axes, range(len(names)), names):
         n = int(conformer_mask[i].sum())
         ax.imshow(attention[i, :, :n], vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.set_yticks(range(len(task_names)), [t.replace("Fluorescence", "Fl").replace("Transmittance", "T") for t in task_names], fontsize=7)
-        labels = [f"{c}*" if planar_mask is not None and planar_mask[i][c] else str(c) for c in range(n)]
+        labels = [f"{c}*" if responsible_mask is not None and responsible_mask[i][c] else str(c) for c in range(n)]
         ax.set_xticks(range(n), labels, fontsize=7)
         ax.set_title(name[:28], fontsize=8)
-        ax.set_xlabel("conformer (* planar)", fontsize=7)
+        ax.set_xlabel("conformer (* responsible)", fontsize=7)
     return _save(fig, path)
