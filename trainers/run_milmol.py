@@ -175,7 +175,8 @@ def train_single_instance(config, training_args, splits, collator, args):
     return prediction
 
 
-def write_repository(trainer, tokenizer, splits, args, training_args, output_dir: Path, collator, hpo_params) -> dict:
+def write_repository(trainer, tokenizer, splits, args, training_args, output_dir: Path, single, hpo_params) -> dict:
+    """Rank 0: test metrics next to the baselines (`single`: the single-instance model's test prediction), plots, export."""
     model, config = trainer.model, trainer.model.config
     tasks = config.task_names
     test = splits["test"]
@@ -188,7 +189,6 @@ def write_repository(trainer, tokenizer, splits, args, training_args, output_dir
         logistic = Logistic2DBaseline(seed=training_args.seed).fit(np.asarray(train["x2d"]), np.asarray(train["labels"], dtype=np.float64))
         scores["2D logistic regression"] = logistic.predict_proba(np.asarray(test["x2d"]))
         metrics["baseline"] = task_metrics(labels, scores["2D logistic regression"], tasks)
-        single = train_single_instance(config, training_args, splits, collator, args)
         scores["single-instance (mean over conformers)"] = single["probs"]
         metrics["single_instance"] = task_metrics(labels, single["probs"], tasks)
     plots_dir = Path(tempfile.mkdtemp(prefix="milmol-plots-"))
@@ -261,9 +261,11 @@ def main(argv=None) -> Optional[dict]:
         if checkpoint:
             logger.info("resuming from %s", checkpoint)
     trainer.train(resume_from_checkpoint=checkpoint)
+    # every rank trains the baseline (a distributed Trainer needs all of them); only rank 0 evaluates and exports
+    single = train_single_instance(config, training_args, splits, collator, args) if args.baselines else None
     if not trainer.is_world_process_zero():
         return None
-    metrics = write_repository(trainer, tokenizer, splits, args, training_args, output_dir, collator, hpo_params)
+    metrics = write_repository(trainer, tokenizer, splits, args, training_args, output_dir, single, hpo_params)
     ours, theirs = metrics["model"], metrics.get("baseline", {})
     logger.info("test macro AP %s (2D baseline %s, single-instance %s), worst-task AP %s; repository: %s",
                 ours["macro_ap"], theirs.get("macro_ap"), metrics.get("single_instance", {}).get("macro_ap"), ours["min_ap"], output_dir)

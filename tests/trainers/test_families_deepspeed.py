@@ -25,6 +25,7 @@ COMMON = ["--preset", "tiny", "--max_steps", "2", "--use_cpu", "true", "--deepsp
 FAMILY_ARGS = {
     "tissuebert": ["--per_device_train_batch_size", "4"],
     "e1": ["--per_device_train_batch_size", "2"],
+    "milmol": ["--per_device_train_batch_size", "8"],  # + the single-instance baseline, trained on every rank
     "mutation2text": ["--per_device_train_batch_size", "4"],  # stage 1 (Trainer), stage 2 and the baseline (TRL SFT + LoRA)
 }
 
