@@ -182,6 +182,7 @@ FAMILIES = {
             **{f"ap_{task}": f"AP {task}" for task in MILMOL_TASKS},
             **{f"roc_auc_{task}": f"ROC AUC {task}" for task in MILMOL_TASKS},
             "top_conformer_hit_rate": "Top-attended conformer is the responsible one",
+            "top_conformer_chance": "Chance level of the top-conformer hit (responsible share of those bags)",
         },
         tags=("biology", "chemistry", "cheminformatics", "molecular-property-prediction", "conformers",
               "multiple-instance-learning", "attention-pooling", "rdkit", "biohf"),
