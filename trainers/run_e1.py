@@ -28,11 +28,10 @@ from transformers.trainer_utils import get_last_checkpoint
 from datasets_scripts.e1 import E1ContrastiveCollator, family_folds, homology_groups
 from datasets_scripts.e1.builder import build_e1_dataset
 from hf_models.export import TRAINING_STATE, export_repository
-from hf_models.presets import preset_config
 from modeling.e1.configuration_e1 import E1Config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
-from trainers.arguments import parse_training_arguments
+from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments
 from trainers.e1.evaluation import choose_thresholds, held_out_report, predict_split
 from trainers.e1.lora import DEFAULT_TARGETS, apply_lora, merged, save_adapters_and_heads
 from trainers.e1.metrics import binding_metrics
@@ -68,33 +67,13 @@ class E1Arguments:
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
 
 
-def parse_overrides(text: Optional[str]) -> dict:
-    overrides = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value
-    return overrides
-
-
 def build_config(args: E1Arguments) -> E1Config:
-    overrides = parse_overrides(args.config_overrides)
-    unknown = sorted(set(overrides) - set(E1Config().to_dict()))
-    if unknown:
-        raise SystemExit(f"config_overrides: unknown E1Config field(s): {', '.join(unknown)}")
-    try:
-        return preset_config("e1", args.preset, **overrides)
-    except ValueError as error:
-        raise SystemExit(str(error))
+    return family_config("e1", args.preset, args.config_overrides)
 
 
 def build_model(config: E1Config, args: E1Arguments):
     if args.base_model:
-        overrides = {k: v for k, v in config.to_dict().items() if k in parse_overrides(args.config_overrides) or k == "ions"}
+        overrides = {k: v for k, v in config.to_dict().items() if k in parse_config_overrides(args.config_overrides, E1Config) or k == "ions"}
         model = E1ForContrastiveBinding.from_pretrained(args.base_model, **overrides)
     else:
         model = E1ForContrastiveBinding(config)

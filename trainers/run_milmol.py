@@ -26,10 +26,9 @@ from transformers.trainer_utils import get_last_checkpoint
 from datasets_scripts.milmol import (MILMolDataCollator, aux_statistics, build_milmol_dataset, data_source,
                                      make_featurizer, prevalence, scaffold_folds)
 from hf_models.export import TRAINING_STATE, export_repository
-from hf_models.presets import preset_config
 from modeling.milmol.configuration_milmol import MILMolConfig
 from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
-from trainers.arguments import parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments
 from trainers.milmol.baseline import Logistic2DBaseline, mean_over_conformers
 from trainers.milmol.evaluation import export_attention, model_metrics, predict_split
 from trainers.milmol.hpo import config_overrides_from_params, hp_space, study_storage, suggest_model_params
@@ -65,28 +64,8 @@ class MILMolArguments:
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in output_dir if there is one"})
 
 
-def parse_overrides(text: Optional[str]) -> dict:
-    overrides = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value
-    return overrides
-
-
 def build_config(args: MILMolArguments, **extra) -> MILMolConfig:
-    overrides = {**parse_overrides(args.config_overrides), **extra}
-    unknown = sorted(set(overrides) - set(MILMolConfig().to_dict()))
-    if unknown:
-        raise SystemExit(f"config_overrides: unknown MILMolConfig field(s): {', '.join(unknown)}")
-    try:
-        return preset_config("milmol", args.preset, **overrides)
-    except ValueError as error:
-        raise SystemExit(str(error))
+    return family_config("milmol", args.preset, args.config_overrides, **extra)
 
 
 def fit_statistics(config: MILMolConfig, train) -> tuple:

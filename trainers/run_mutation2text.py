@@ -24,18 +24,18 @@ import logging
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-import torch
 from safetensors.torch import save_file
 from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.mutation2text import Mutation2TextDataCollator, build_mutation2text_dataset
 from hf_models.export import TRAINING_STATE, export_repository
-from trainers.arguments import parse_training_arguments
+from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
+from trainers.arguments import parse_config_overrides, parse_training_arguments
 from trainers.mutation2text.build import adapter_state, build_model, load_language_model
 from trainers.mutation2text.embeddings import EMBEDDING_COLUMNS, cache_embeddings
 from trainers.mutation2text.evaluation import evaluate_systems
@@ -74,20 +74,6 @@ class Mutation2TextArguments:
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint / finished stage in output_dir"})
 
 
-def parse_overrides(text: Optional[str]) -> dict:
-    """'a=1,b=0.5,c=true' -> {'a': 1, 'b': 0.5, 'c': True} (values parsed as JSON where they can be)."""
-    overrides = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"config_overrides: expected key=value, got {item!r}")
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value
-    return overrides
-
-
 def repository_folder(training_args: TrainingArguments) -> Path:
     """`--output_dir` becomes the repository; training state goes to its checkpoints/. Refuses a foreign folder."""
     output_dir = Path(training_args.output_dir)
@@ -118,7 +104,7 @@ def _with_embeddings(splits, model, processor, args, state: Path) -> dict:
 
 
 def run_stage1(splits, args, training_args, state: Path):
-    overrides = parse_overrides(args.config_overrides)
+    overrides = parse_config_overrides(args.config_overrides, Mutation2TextConfig)
     model, processor = build_model(args.preset, args.language_model, args.protein_encoder, **overrides)
     data = _with_embeddings(splits, model, processor, args, state)
     stage_args = replace(training_args, output_dir=str(state / "stage1"), num_train_epochs=args.stage1_epochs,
