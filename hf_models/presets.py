@@ -88,7 +88,7 @@ _FAMILY_COST_NOTES = {
     ("tissuebert", "base"): "the notes' model size; on the full embedded atlas (4,381 regions) 3 min on 2 CPU cores (measured)",
     ("e1", "demo"): "embedded families, 16 epochs (early-stopped at 14): 9 min wall, 6 min CPU on 2 shared CPU cores (measured)",
     ("mutation2text", "demo"): "SmolLM2-135M, 18 + 31 + 31 steps (stage 1, stage 2, text-only baseline) + evaluation: "
-                               "25.7 CPU-min; 38 min wall on 2 shared CPU cores under load 5-8 (measured)",
+                               "10 min wall (15 CPU-min) on 2 CPU cores (measured)",
     ("mutation2text", "base"): "Llama-3.1-8B-Instruct + ESM-2 650M: a multi-GPU DeepSpeed ZeRO-2 run (not run here)",
     ("milmol", "demo"): "924 embedded molecules: 3.6 min wall / 2.4 min CPU with featurisation, 1 min wall cached, on 2 shared CPU cores (measured)",
 }
