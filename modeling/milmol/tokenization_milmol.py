@@ -15,7 +15,6 @@ It is a `PreTrainedTokenizer` (with only [PAD] / [UNK] in its vocabulary) so tha
 the repository like every biohf family's preprocessor.
 """
 
-import multiprocessing
 from typing import Optional, Sequence
 
 import numpy as np
@@ -204,6 +203,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
         smiles = [smiles] if isinstance(smiles, str) else list(smiles)
         jobs = [(s, self.settings, return_coordinates) for s in smiles]
         if num_proc > 1 and len(jobs) > 1:
+            import multiprocessing  # only for parallel featurisation
+
             with multiprocessing.get_context("fork").Pool(num_proc) as pool:
                 results = pool.imap(_featurize_job, jobs, chunksize=max(1, min(16, len(jobs) // (4 * num_proc))))
                 return list(progress(results, total=len(jobs)) if progress else results)
