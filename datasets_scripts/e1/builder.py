@@ -3,7 +3,9 @@
 from pathlib import Path
 from typing import Optional
 
-from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_from_disk
+from datasets import Dataset, DatasetDict, Features, Sequence, Value
+
+from datasets_scripts.saved import load_saved_splits
 
 from .generator import IONS, generate_proteins
 from .readers import attach_a3m, read_biolip, read_label_fastas
@@ -47,11 +49,7 @@ def build_e1_dataset(data: Optional[str] = None, *, size: str = "demo", seed: in
     """
     ions = [ion.upper() for ion in ions]
     if data is not None and Path(data).is_dir():
-        loaded = load_from_disk(str(data))
-        for name in SPLIT_NAMES:
-            if name not in loaded:
-                raise ValueError(f"{data}: split {name!r} missing; found {list(loaded)}")
-        return loaded
+        return load_saved_splits(data, SPLIT_NAMES)
     if data is None:
         rows = generate_proteins(size, seed)
         if set(ions) - set(IONS):

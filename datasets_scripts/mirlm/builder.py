@@ -3,7 +3,9 @@
 from pathlib import Path
 from typing import Optional
 
-from datasets import Dataset, DatasetDict, Features, Value, load_from_disk
+from datasets import Dataset, DatasetDict, Features, Value
+
+from datasets_scripts.saved import load_saved_splits
 
 from .generator import generate_splits
 from .readers import read_table
@@ -37,16 +39,7 @@ def build_mirlm_dataset(data: Optional[str] = None, *, size: str = "demo", seed:
         return DatasetDict({name: Dataset.from_dict(splits[name], features=FEATURES) for name in SPLIT_NAMES})
     path = Path(data)
     if path.is_dir():
-        if not (path / "dataset_dict.json").exists():
-            raise ValueError(f"{path} is a folder but not a DatasetDict saved with save_to_disk")
-        loaded = load_from_disk(str(path))
-        for name in SPLIT_NAMES:
-            if name not in loaded:
-                raise ValueError(f"{path}: split {name!r} missing; found {list(loaded)}")
-            missing = set(FEATURES) - set(loaded[name].column_names)
-            if missing:
-                raise ValueError(f"{path}: split {name!r} lacks column(s) {sorted(missing)}")
-        return loaded
+        return load_saved_splits(path, SPLIT_NAMES, FEATURES)
     if not path.exists():
         raise FileNotFoundError(f"no such dataset file or folder: {path}")
     columns = read_table(path)
