@@ -92,3 +92,19 @@ def family_config(family: str, preset: str, overrides_text=None, **extra):
         return preset_config(family, preset, **{**overrides, **extra})
     except ValueError as error:
         raise SystemExit(str(error))
+
+
+def repository_folder(training_args) -> Path:
+    """
+    `--output_dir` becomes the Hub repository; the Trainer's state goes to its `checkpoints/` folder (kept for
+    resuming, never pushed), and `training_args.output_dir` is pointed there. Refuses, before any training, a
+    folder that holds something other than a repository of ours.
+    """
+    from hf_models.export import TRAINING_STATE
+
+    output_dir = Path(training_args.output_dir)
+    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
+    if foreign and not (output_dir / "config.json").is_file():
+        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
+    training_args.output_dir = str(output_dir / TRAINING_STATE)
+    return output_dir

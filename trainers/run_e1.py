@@ -27,11 +27,11 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.e1 import E1ContrastiveCollator, family_folds, homology_groups
 from datasets_scripts.e1.builder import build_e1_dataset
-from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.export import export_repository
 from modeling.e1.configuration_e1 import E1Config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
-from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments
+from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments, repository_folder
 from trainers.e1.evaluation import choose_thresholds, held_out_report, predict_split
 from trainers.e1.lora import DEFAULT_TARGETS, apply_lora, merged, save_adapters_and_heads
 from trainers.e1.metrics import binding_metrics
@@ -87,16 +87,6 @@ def collators(tokenizer, config, args: E1Arguments, seed: int) -> tuple:
                                   mask_prob_max=args.mask_prob_max, num_context=args.num_context,
                                   resample_context_per_view=args.resample_context_per_view, seed=seed)
     return train, E1ContrastiveCollator.for_evaluation(tokenizer, config.ions, num_context=args.num_context)
-
-
-def repository_folder(training_args: TrainingArguments) -> Path:
-    """`--output_dir` is the Hub repository; Trainer checkpoints go to its `checkpoints/` folder."""
-    output_dir = Path(training_args.output_dir)
-    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
-    if foreign and not (output_dir / "config.json").is_file():
-        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
-    training_args.output_dir = str(output_dir / TRAINING_STATE)
-    return output_dir
 
 
 def train_one(config, tokenizer, train_split, eval_split, args: E1Arguments, training_args: TrainingArguments):

@@ -25,10 +25,10 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.milmol import (MILMolDataCollator, aux_statistics, build_milmol_dataset, data_source,
                                      make_featurizer, prevalence, scaffold_folds)
-from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.export import export_repository
 from modeling.milmol.configuration_milmol import MILMolConfig
 from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
-from trainers.arguments import family_config, parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments, repository_folder
 from trainers.milmol.baseline import Logistic2DBaseline, mean_over_conformers
 from trainers.milmol.evaluation import export_attention, model_metrics, predict_split
 from trainers.milmol.hpo import config_overrides_from_params, hp_space, study_storage, suggest_model_params
@@ -129,15 +129,6 @@ def run_hpo(args: MILMolArguments, training_args: TrainingArguments, base_config
     shutil.rmtree(state_dir / "hpo" / "runs", ignore_errors=True)
     logger.info("HPO: best trial %s, CV objective %.4f", best.run_id, best.objective)
     return best.hyperparameters
-
-
-def repository_folder(training_args: TrainingArguments) -> Path:
-    output_dir = Path(training_args.output_dir)
-    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
-    if foreign and not (output_dir / "config.json").is_file():
-        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
-    training_args.output_dir = str(output_dir / TRAINING_STATE)
-    return output_dir
 
 
 def train_single_instance(config, training_args, splits, collator, args):

@@ -22,11 +22,11 @@ from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.mirlm import MirLMDataCollator, build_mirlm_dataset
-from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.export import export_repository
 from hf_models.families import make_tokenizer
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
-from trainers.arguments import family_config, parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments, repository_folder
 from trainers.mirlm.evaluation import evaluate_mirlm
 from trainers.mirlm.plots import plot_position_weights, plot_pr_curves
 from trainers.mirlm.trainer import MirLMTrainer
@@ -101,19 +101,6 @@ def write_repository(trainer, tokenizer, splits, args: MirLMArguments, training_
     )
     shutil.rmtree(plots_dir)
     return metrics
-
-
-def repository_folder(training_args: TrainingArguments) -> Path:
-    """
-    `--output_dir` becomes the Hub repository; the Trainer's checkpoints go to its `checkpoints/` folder (kept for
-    resuming, never pushed). Refuses, before any training, a folder that holds something else.
-    """
-    output_dir = Path(training_args.output_dir)
-    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
-    if foreign and not (output_dir / "config.json").is_file():
-        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
-    training_args.output_dir = str(output_dir / TRAINING_STATE)
-    return output_dir
 
 
 def main(argv=None) -> Optional[dict]:

@@ -33,9 +33,9 @@ from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.mutation2text import Mutation2TextDataCollator, build_mutation2text_dataset
-from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.export import export_repository
 from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
-from trainers.arguments import parse_config_overrides, parse_training_arguments
+from trainers.arguments import parse_config_overrides, parse_training_arguments, repository_folder
 from trainers.mutation2text.build import adapter_state, build_model, load_language_model
 from trainers.mutation2text.embeddings import EMBEDDING_COLUMNS, cache_embeddings
 from trainers.mutation2text.evaluation import evaluate_systems
@@ -72,16 +72,6 @@ class Mutation2TextArguments:
     max_eval_examples: Optional[int] = field(default=None, metadata={"help": "evaluate on the first N test rows only"})
     eval_max_new_tokens: int = field(default=96, metadata={"help": "generation length at evaluation"})
     resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint / finished stage in output_dir"})
-
-
-def repository_folder(training_args: TrainingArguments) -> Path:
-    """`--output_dir` becomes the repository; training state goes to its checkpoints/. Refuses a foreign folder."""
-    output_dir = Path(training_args.output_dir)
-    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
-    if foreign and not (output_dir / "config.json").is_file():
-        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
-    training_args.output_dir = str(output_dir / TRAINING_STATE)
-    return output_dir
 
 
 def _last_checkpoint(folder: Path, resume: bool):

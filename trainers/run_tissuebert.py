@@ -23,11 +23,11 @@ from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.tissuebert import build_region_dataset, build_sample_dataset, load_samples, split_table
-from hf_models.export import TRAINING_STATE, export_repository
+from hf_models.export import export_repository
 from hf_models.families import make_tokenizer
 from modeling.tissuebert.configuration_tissuebert import MODEL_KINDS, TissueBERTConfig
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
-from trainers.arguments import family_config, parse_training_arguments
+from trainers.arguments import family_config, parse_training_arguments, repository_folder
 from trainers.plots import plot_training_curves
 from trainers.tissuebert.evaluation import evaluate_tissuebert, fit_baseline
 from trainers.tissuebert.plots import plot_confusion, plot_missing_curve, plot_region_attention
@@ -60,16 +60,6 @@ def build_config(args: TissueBERTArguments, table) -> TissueBERTConfig:
     data = {"num_regions": table.num_regions, "id2label": dict(enumerate(table.tissues)), "regions": table.region_names,
             "region_cpg_ranges": None if table.region_cpg_ranges is None else table.region_cpg_ranges.tolist()}
     return family_config("tissuebert", args.model_preset or args.preset, args.config_overrides, model_kind=args.model_kind, **data)
-
-
-def repository_folder(training_args: TrainingArguments) -> Path:
-    """`--output_dir` is the Hub repository; Trainer checkpoints go to its `checkpoints/`. Refuses a foreign folder."""
-    output_dir = Path(training_args.output_dir)
-    foreign = [p.name for p in output_dir.iterdir() if p.name != TRAINING_STATE] if output_dir.is_dir() else []
-    if foreign and not (output_dir / "config.json").is_file():
-        raise SystemExit(f"{output_dir} already holds other files ({', '.join(sorted(foreign)[:5])}); choose an empty or new --output_dir")
-    training_args.output_dir = str(output_dir / TRAINING_STATE)
-    return output_dir
 
 
 def report_plots(report: dict, trainer, table, folder: Path) -> dict:

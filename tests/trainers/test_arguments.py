@@ -44,3 +44,18 @@ def test_config_overrides_are_parsed_and_checked():
         build_config(MirLMArguments(preset="tiny", config_overrides="hiden_size=3"))
     with pytest.raises(SystemExit, match="key=value"):
         parse_config_overrides("hidden_size", MirLMConfig)
+
+
+def test_repository_folder_moves_the_trainer_state_and_refuses_foreign_folders(tmp_path):
+    from types import SimpleNamespace
+
+    from trainers.arguments import repository_folder
+
+    args = SimpleNamespace(output_dir=str(tmp_path / "repo"))
+    assert repository_folder(args) == tmp_path / "repo" and args.output_dir == str(tmp_path / "repo" / "checkpoints")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("...")
+    with pytest.raises(SystemExit, match="already holds other files \\(thesis.tex\\)"):
+        repository_folder(SimpleNamespace(output_dir=str(tmp_path / "mine")))
+    (tmp_path / "mine" / "config.json").write_text("{}")  # a repository of ours: training again replaces it
+    assert repository_folder(SimpleNamespace(output_dir=str(tmp_path / "mine"))) == tmp_path / "mine"
