@@ -57,6 +57,8 @@ class E1Arguments:
     mask_prob_max: float = field(default=0.25, metadata={"help": "highest MLM mask probability of a view"})
     num_context: int = field(default=4, metadata={"help": "homologs per view (0 = single sequence)"})
     resample_context_per_view: bool = field(default=True, metadata={"help": "draw an independent homolog context for every view"})
+    context_dropout: float = field(default=0.0, metadata={"help": "probability that a protein (or, when resampling, a view) "
+                                                                  "trains without homologs"})
     prototype_batches: int = field(default=8, metadata={"help": "training batches whose binding residues set the prototypes (max_samples)"})
     lora_r: int = field(default=0, metadata={"help": "LoRA rank (0 = fine-tune every weight)"})
     lora_alpha: float = field(default=32.0, metadata={"help": "LoRA alpha"})
@@ -85,7 +87,8 @@ def build_model(config: E1Config, args: E1Arguments):
 def collators(tokenizer, config, args: E1Arguments, seed: int) -> tuple:
     train = E1ContrastiveCollator(tokenizer, config.ions, num_variants=args.num_variants, mask_prob_min=args.mask_prob_min,
                                   mask_prob_max=args.mask_prob_max, num_context=args.num_context,
-                                  resample_context_per_view=args.resample_context_per_view, seed=seed)
+                                  resample_context_per_view=args.resample_context_per_view,
+                                  context_dropout=args.context_dropout, seed=seed)
     return train, E1ContrastiveCollator.for_evaluation(tokenizer, config.ions, num_context=args.num_context)
 
 

@@ -4,7 +4,9 @@
 A row holds `sequence` (the query), `homologs` (its homolog pool, possibly empty) and one label list per ion,
 `labels_<ion>` (0/1 per residue, -100 = not annotated for that ion). Every view re-draws the MLM mask (probability
 uniform in [mask_prob_min, mask_prob_max], query residues only, replaced by `?`) and, with
-`resample_context_per_view`, its homologs (up to `num_context`). All B x V rows are padded to the longest view.
+`resample_context_per_view`, its homologs (up to `num_context`). With `context_dropout` p, a protein's views (or,
+when resampling, a single view) go without homologs with probability p, so that the model also learns to read a
+lone sequence (the single-sequence use). All B x V rows are padded to the longest view.
 
 Returns (B, V, L) `input_ids`, `sequence_ids`, `within_seq_position_ids`, `global_position_ids`,
 `attention_mask`, `mlm_labels` (-100 except masked residues), `label_mask` (query residues),
@@ -34,6 +36,7 @@ class E1ContrastiveCollator:
         mask_prob_max: float = 0.25,
         num_context: int = 8,
         resample_context_per_view: bool = True,
+        context_dropout: float = 0.0,
         pad_to_multiple_of: Optional[int] = 8,
         seed: int = 0,
     ):
@@ -41,6 +44,8 @@ class E1ContrastiveCollator:
             raise ValueError(f"num_variants must be >= 1, got {num_variants}")
         if not 0.0 <= mask_prob_min <= mask_prob_max < 1.0:
             raise ValueError(f"need 0 <= mask_prob_min <= mask_prob_max < 1, got {mask_prob_min}, {mask_prob_max}")
+        if not 0.0 <= context_dropout <= 1.0:
+            raise ValueError(f"context_dropout must be in [0, 1], got {context_dropout}")
         if num_context < 0:
             raise ValueError(f"num_context must be >= 0, got {num_context}")
         self.tokenizer = tokenizer
@@ -49,6 +54,7 @@ class E1ContrastiveCollator:
         self.mask_prob_min, self.mask_prob_max = mask_prob_min, mask_prob_max
         self.num_context = num_context
         self.resample = resample_context_per_view
+        self.context_dropout = context_dropout
         self.pad_to_multiple_of = pad_to_multiple_of
         self.rng = np.random.default_rng(seed)
 
@@ -60,6 +66,8 @@ class E1ContrastiveCollator:
 
     def _context(self, homologs: list) -> list:
         if not self.num_context or not homologs:
+            return []
+        if self.context_dropout and self.rng.random() < self.context_dropout:
             return []
         if not self.resample:
             return list(homologs[: self.num_context])

@@ -37,6 +37,9 @@ class E1Config(PretrainedConfig):
         label_smoothing: BCE targets y(1 - s) + s/2 during training.
         max_contrastive_residues: NT-Xent on at most this many residues per batch (random subset; memory).
         batch_views: run all views of a batch through one backbone forward (False: one forward per view).
+        share_view_context: with `batch_views`, when every view of a protein has the same homologs (context not
+            resampled per view), encode the homologs once per protein and let each view's query attend to their
+            cached keys/values in global layers (exact, since context never attends to the query; SDPA backend only).
         center_prototypes: subtract the mean embedding of all labelled residues from each ion's mean positive
             embedding before normalising (off by default, as in the seed; one demo run with it on was not better).
         orthogonal_prototypes: make the ions' prototypes orthogonal (Gram-Schmidt in `ions` order; off by default).
@@ -84,6 +87,7 @@ class E1Config(PretrainedConfig):
         label_smoothing: float = 0.0,
         max_contrastive_residues: int = 2048,
         batch_views: bool = True,
+        share_view_context: bool = True,
         center_prototypes: bool = False,
         orthogonal_prototypes: bool = False,
         decision_thresholds: dict = None,
@@ -142,6 +146,7 @@ class E1Config(PretrainedConfig):
         self.label_smoothing = label_smoothing
         self.max_contrastive_residues = max_contrastive_residues
         self.batch_views = batch_views
+        self.share_view_context = share_view_context
         self.center_prototypes = center_prototypes
         self.orthogonal_prototypes = orthogonal_prototypes
         thresholds = {ion: 0.5 for ion in ions}

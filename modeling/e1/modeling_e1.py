@@ -19,6 +19,7 @@ from .attention_e1 import attention, build_attention_masks, rotary_cos_sin
 from .configuration_e1 import E1Config
 from .losses_e1 import binding_losses, masked_lm_loss
 from .tokenization_e1 import PREFIX, E1Tokenizer
+from .views_e1 import SplitViews, merge_views, query_global_mask, split_views
 
 
 @dataclass
@@ -93,15 +94,23 @@ class E1Attention(nn.Module):
         self.o_proj = nn.Linear(dim, dim, bias=False)
         self.config = config
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask, prefix_k=None, prefix_v=None,
+                return_kv: bool = False):
+        """
+        Attention of `x` over itself, after the cached keys/values `prefix_k`/`prefix_v` (B, kv_heads, P, head_dim)
+        when given (then `mask` is (B, 1, L, P + L)). With `return_kv`, also this call's own rotated (k, v).
+        """
         batch, length, dim = x.shape
         q, k, v = (proj(x).clamp(-self.clamp, self.clamp).view(batch, length, heads, -1).transpose(1, 2)
                    for proj, heads in ((self.q_proj, self.num_heads), (self.k_proj, self.num_kv_heads), (self.v_proj, self.num_kv_heads)))
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        own = (k, v)
+        if prefix_k is not None:
+            k, v = torch.cat([prefix_k, k], dim=2), torch.cat([prefix_v, v], dim=2)
         if self.num_kv_heads != self.num_heads:  # grouped-query attention: each k/v head serves a group of q heads
             k, v = (t.repeat_interleave(self.num_heads // self.num_kv_heads, dim=1) for t in (k, v))
-        out = attention(q, k, v, mask, self.config)
-        return self.o_proj(out.transpose(1, 2).reshape(batch, length, dim))
+        out = self.o_proj(attention(q, k, v, mask, self.config).transpose(1, 2).reshape(batch, length, dim))
+        return (out, own) if return_kv else out
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -120,9 +129,11 @@ class E1NormAttnNorm(nn.Module):
         self.self_attn = E1Attention(config)
         self.post_attention_layernorm = E1RMSNorm(config.hidden_size, config.rms_norm_eps)
 
-    def forward(self, x, cos, sin, mask) -> tuple:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
-        return x, self.post_attention_layernorm(x)
+    def forward(self, x, cos, sin, mask, prefix_k=None, prefix_v=None) -> tuple:
+        """(x after attention, its feed-forward pre-norm, the attention's own (k, v))."""
+        attended, kv = self.self_attn(self.input_layernorm(x), cos, sin, mask, prefix_k, prefix_v, return_kv=True)
+        x = x + attended
+        return x, self.post_attention_layernorm(x), kv
 
 
 class E1SwiGLU(nn.Module):
@@ -154,10 +165,18 @@ class E1DecoderLayer(GradientCheckpointingLayer):
         self.norm_attn_norm = E1NormAttnNorm(config)
         self.ffn = E1FeedForward(config)
 
-    def forward(self, hidden_states, within_rotary, global_rotary, within_mask, global_mask):
+    def forward(self, hidden_states, within_rotary, global_rotary, within_mask, global_mask, prefix_k=None, prefix_v=None,
+                return_kv: bool = False):
+        """
+        `prefix_k`/`prefix_v`: cached keys/values of earlier sequences that a global layer's tokens also attend to
+        (`global_mask` then covers prefix + own tokens). With `return_kv`, also returns this layer's own (k, v).
+        Tensors are positional so that gradient checkpointing sees them as inputs.
+        """
         cos, sin = global_rotary if self.is_global else within_rotary
-        hidden_states, normed = self.norm_attn_norm(hidden_states, cos, sin, global_mask if self.is_global else within_mask)
-        return hidden_states + self.ffn(normed)
+        hidden_states, normed, kv = self.norm_attn_norm(
+            hidden_states, cos, sin, global_mask if self.is_global else within_mask, prefix_k, prefix_v)
+        hidden_states = hidden_states + self.ffn(normed)
+        return (hidden_states, *kv) if return_kv else hidden_states
 
 
 class E1PreTrainedModel(PreTrainedModel):
@@ -239,6 +258,34 @@ class E1Model(E1PreTrainedModel):
             if output_hidden_states:
                 all_hidden += (hidden,)
         return E1ModelOutput(last_hidden_state=self.norm(hidden), hidden_states=all_hidden)
+
+    def forward_shared_context(self, split: SplitViews) -> torch.Tensor:
+        """
+        Final hidden states (B, V, L, D) of views that share their homolog context (`views_e1.split_views`): the
+        context is encoded once per protein; in global layers every view's query attends to the context's cached
+        keys/values and to itself. Equal to the forward of the full rows (block-causal: context never sees the query).
+        """
+        context, query = split.context, split.query
+        head_dim = self.config.hidden_size // self.config.num_attention_heads
+        streams = {}
+        for name, inputs in (("context", context), ("query", query)):
+            within_mask, global_mask = build_attention_masks(inputs["sequence_ids"], inputs["attention_mask"], "sdpa")
+            hidden = self.embed_tokens(inputs["input_ids"]) + self.embed_seq_id(inputs["sequence_ids"])
+            rotary = tuple(rotary_cos_sin(inputs[key], head_dim, theta, hidden.dtype) for key, theta in (
+                ("within_seq_position_ids", self.config.rope_theta_within), ("global_position_ids", self.config.rope_theta_global)))
+            streams[name] = [hidden, rotary, within_mask, global_mask]
+        streams["query"][3] = query_global_mask(context["attention_mask"], query["attention_mask"], split.num_views)
+        hidden_c, (within_c, global_c), within_mask_c, global_mask_c = streams["context"]
+        hidden_q, (within_q, global_q), within_mask_q, global_mask_q = streams["query"]
+        for layer in self.layers:
+            if layer.is_global:
+                hidden_c, k, v = layer(hidden_c, within_c, global_c, within_mask_c, global_mask_c, None, None, True)
+                k, v = (t.repeat_interleave(split.num_views, dim=0) for t in (k, v))
+                hidden_q = layer(hidden_q, within_q, global_q, within_mask_q, global_mask_q, k, v)
+            else:
+                hidden_c = layer(hidden_c, within_c, global_c, within_mask_c, global_mask_c)
+                hidden_q = layer(hidden_q, within_q, global_q, within_mask_q, global_mask_q)
+        return merge_views(split, self.norm(hidden_c), self.norm(hidden_q))
 
 
 def mlm_head(config: E1Config) -> nn.Sequential:
@@ -343,13 +390,20 @@ class E1ForContrastiveBinding(E1PreTrainedModel):
     def _encode(self, batch: dict, output_hidden_states: bool = False) -> tuple:
         """
         Hidden states (B, V, L, D) of all views: one backbone forward over the B*V rows (`batch_views`) or one forward
-        per view; and the backbone output of the single forward (None for the per-view loop).
+        per view; and the backbone output of the single forward (None for the per-view loop and for the shared-context
+        forward, used with `share_view_context` when the views of every protein carry the same homologs).
         """
         keys = ("input_ids", "sequence_ids", "within_seq_position_ids", "global_position_ids", "attention_mask")
         views = {k: batch.get(k) for k in keys}
         two_d = views["input_ids"].dim() == 2
         views = {k: (None if v is None else (v[:, None] if two_d else v)) for k, v in views.items()}
         batch_size, num_views, length = views["input_ids"].shape
+        shared = None
+        if (self.config.batch_views and self.config.share_view_context and num_views > 1 and not output_hidden_states
+                and self.config.attention_backend == "sdpa" and all(v is not None for v in views.values())):
+            shared = split_views(views)
+        if shared is not None:
+            return self.model.forward_shared_context(shared), None
         if self.config.batch_views or num_views == 1:
             flat = {k: None if v is None else v.reshape(batch_size * num_views, length) for k, v in views.items()}
             out = self.model(**flat, output_hidden_states=output_hidden_states)

@@ -9,6 +9,7 @@ from modeling.e1.configuration_e1 import E1Config
 from modeling.e1.losses_e1 import nt_xent
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
+from modeling.e1.views_e1 import split_views
 
 IONS = ["ZN", "CA"]
 
@@ -75,6 +76,56 @@ def test_all_views_in_one_forward_equal_the_per_view_loop():
     assert grads_one.keys() == grads_loop.keys()
     for name in grads_one:
         torch.testing.assert_close(grads_one[name], grads_loop[name], rtol=1e-4, atol=1e-6)
+
+
+def _shared_context_batch(views=3):
+    rows = _rows() + [{"id": "c", "sequence": "MHHCPECGK", "homologs": [], "labels_zn": [0, 1, 1, 1, 0, 1, 0, 0, 0],
+                       "labels_ca": [0] * 9}]
+    return E1ContrastiveCollator(E1Tokenizer(), IONS, num_variants=views, mask_prob_min=0.1, mask_prob_max=0.3,
+                                 num_context=2, resample_context_per_view=False, seed=1)(rows)
+
+
+def _step(model, batch, **modes):
+    for key, value in modes.items():
+        setattr(model.config, key, value)
+    model.zero_grad()
+    out = model(**batch)
+    out.loss.backward()
+    return out, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.parametrize("kv_heads,checkpointing", [(2, False), (1, True)])
+def test_shared_context_forward_equals_full_rows_and_the_per_view_loop(kv_heads, checkpointing):
+    batch = _shared_context_batch()
+    assert split_views({k: batch[k] for k in ("input_ids", "sequence_ids", "within_seq_position_ids",
+                                                 "global_position_ids", "attention_mask")}) is not None
+    model = _initialised(_config(num_key_value_heads=kv_heads)).train()
+    if checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
+    shared = _step(model, batch, batch_views=True, share_view_context=True)
+    full = _step(model, batch, batch_views=True, share_view_context=False)
+    loop = _step(model, batch, batch_views=False)
+    real = batch["attention_mask"].bool()[..., None].expand_as(shared[0].binding_logits)
+    for other in (full, loop):
+        torch.testing.assert_close(shared[0].binding_logits[real], other[0].binding_logits[real], rtol=1e-5, atol=1e-5)
+        for key in ("loss", "loss_contrastive", "loss_prototype", "loss_bce", "loss_mlm"):
+            torch.testing.assert_close(shared[0][key], other[0][key], rtol=1e-5, atol=1e-6)
+        assert shared[1].keys() == other[1].keys()
+        for name in shared[1]:
+            torch.testing.assert_close(shared[1][name], other[1][name], rtol=1e-4, atol=1e-6)
+
+
+def test_views_with_different_contexts_are_not_split():
+    batch = _shared_context_batch()
+    views = {k: batch[k].clone() for k in ("input_ids", "sequence_ids", "within_seq_position_ids", "global_position_ids",
+                                            "attention_mask")}
+    assert split_views(views) is not None
+    views["input_ids"][0, 1, 3] = 9  # one homolog residue of protein a's second view differs
+    assert split_views(views) is None
+    split = split_views({k: batch[k] for k in views})
+    assert split.context_length.tolist()[2] == 0  # protein c has no homologs: its context row is padding only
+    assert int(split.context["attention_mask"][2].sum()) == 0
+    assert split.query["input_ids"].shape[0] == 3 * 3
 
 
 def _brute_nt_xent(embeddings, temperature):
