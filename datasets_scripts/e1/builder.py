@@ -19,7 +19,7 @@ def features(ions) -> Features:
         "id": Value("string"), "family": Value("string"), "sequence": Value("string"),
         "homologs": Sequence(Value("string")),
         **{f"labels_{ion.lower()}": Sequence(Value("int64")) for ion in ions},
-        "site_types": Value("string"),
+        "site_types": Value("string"), "decoy_types": Value("string"),
     })
 
 
@@ -60,6 +60,7 @@ def build_e1_dataset(data: Optional[str] = None, *, size: str = "demo", seed: in
         attach_a3m(rows, msa_dir)
     for row in rows:
         row.setdefault("site_types", "unknown")
+        row.setdefault("decoy_types", "unknown")
     groups = homology_groups([r["sequence"] for r in rows], [r["family"] for r in rows])
     splits = family_disjoint_split(groups, SPLIT_FRACTIONS, seed=seed)
     columns = list(features(ions))

@@ -5,11 +5,14 @@ Embedded metal-binding protein families, generated so that the task is solved by
 A family has a root protein with 0-2 real metal sites (`motifs.SITES`) planted in background sequence; its members
 (the proteins of the data set) are mutated copies of the root that keep the sites' ligands and consensus residues,
 while the free 'x' residues between the ligands vary like the background (`MEMBER_DIVERGENCE`). Every member then
-gets its own decoys, which carry no label: coordinating residues with the wrong spacing, and (40 % of decoys)
-"cryptic" exact motif matches without the consensus or structural context around them. Each member has a pool of
-homologs (its retrieval context), mutated copies with small insertions and deletions that conserve the real sites
+gets its own decoys, which carry no label: coordinating residues with the wrong spacing, "cryptic" exact motif
+matches without the consensus or structural context around them, and (`LOOKALIKE_SHARE` of decoys) "lookalikes":
+complete sites, drawn exactly as real ones, that the family does not conserve. Each member has a pool of homologs
+(its retrieval context), mutated copies with small insertions and deletions that conserve the real sites
 (coordinating residues at 97 %, the rest of the site at 85 %) but mutate decoys at the background rate: in real
-MSAs binding sites are conserved and chance motifs are not.
+MSAs binding sites are conserved and chance motifs are not. A lookalike is the case only the homologs decide (the
+premise of conservation-based site prediction: a site the family does not keep is a chance match or a lapsed site,
+not a working one), so a single-sequence reader cannot tell it from a real site and retrieval has something to add.
 
 Realism choices (so that a motif regex is not an oracle, as it is not on real metal sites): a real site is
 non-canonical with probability `NON_CANONICAL_RATE` (`motifs.non_canonical`: C2HC fingers, Cys3His treble clefs,
@@ -36,6 +39,8 @@ SIZES = {
 SITE_KINDS = list(SITES)
 MEMBER_DIVERGENCE = 0.3  # substitution rate of a family member relative to the family's root
 NON_CANONICAL_RATE = 0.25  # share of real sites drawn as a non-canonical variant (a choice; see motifs.non_canonical)
+# share of decoys that are complete sites the homologs do not conserve, and of cryptic motif matches (a choice)
+LOOKALIKE_SHARE, CRYPTIC_SHARE = 0.3, 0.3
 
 
 def _mutate(rng, sequence: str, rate: float, protected: dict, indel_rate: float = 0.0) -> tuple:
@@ -95,6 +100,24 @@ def _cryptic(rng, kind: str) -> str:
     return segment
 
 
+def _site(rng, kind: str) -> tuple:
+    """A real site of `kind` as the data draw it: (segment, ligand offsets, ion, kind; non-canonical at NON_CANONICAL_RATE)."""
+    segment, offsets, ion, kind = SITES[kind](rng)
+    if rng.random() < NON_CANONICAL_RATE:
+        segment, kind = non_canonical(rng, kind, segment, offsets)
+    return segment, offsets, ion, kind
+
+
+def _decoy(rng) -> tuple:
+    """(segment, type) of one decoy: a lookalike (complete site), a cryptic motif match or a wrong spacing."""
+    kind, u = SITE_KINDS[int(rng.integers(len(SITE_KINDS)))], rng.random()
+    if u < LOOKALIKE_SHARE:
+        return _site(rng, kind)[0], f"lookalike:{kind}"
+    if u < LOOKALIKE_SHARE + CRYPTIC_SHARE:
+        return _cryptic(rng, kind), f"cryptic:{kind}"
+    return decoy_spacing(rng, kind), f"spacing:{kind}"
+
+
 def generate_family(rng, index: int, size: str) -> list:
     """The rows (one per member protein) of family number `index`."""
     family_id = f"fam{index:04d}"
@@ -102,12 +125,7 @@ def generate_family(rng, index: int, size: str) -> list:
     num_sites = rng.choice([0, 1, 2], p=[0.2, 0.55, 0.25])
     # the first site kind cycles with the family number, so every ion has families even in tiny data
     kinds = [SITE_KINDS[index % len(SITE_KINDS)]] + list(rng.choice(SITE_KINDS, size=1))
-    sites = []
-    for kind in kinds[:num_sites]:
-        segment, offsets, ion, kind = SITES[kind](rng)
-        if rng.random() < NON_CANONICAL_RATE:
-            segment, kind = non_canonical(rng, kind, segment, offsets)
-        sites.append((segment, offsets, ion, kind))
+    sites = [_site(rng, kind) for kind in kinds[:num_sites]]
     length = int(rng.integers(*length_range))
     root, placed = _assemble(rng, length, [(segment, (offsets, ion, kind)) for segment, offsets, ion, kind in sites])
     site_positions, spacers = {}, []  # position -> (ion, is coordinating); free 'x' positions of the sites
@@ -129,11 +147,8 @@ def generate_family(rng, index: int, size: str) -> list:
             member = "".join(chars)
         member_sites = {mapping[p]: v for p, v in site_positions.items()}
         # decoys, inserted at random places outside the sites
-        decoys = []
-        for _ in range(int(rng.choice([0, 1, 2], p=[0.3, 0.45, 0.25]))):
-            kind = SITE_KINDS[int(rng.integers(len(SITE_KINDS)))]
-            decoys.append(_cryptic(rng, kind) if rng.random() < 0.4 else decoy_spacing(rng, kind))
-        for decoy in decoys:
+        decoys = [_decoy(rng) for _ in range(int(rng.choice([0, 1, 2], p=[0.3, 0.45, 0.25])))]
+        for decoy, _ in decoys:
             cut_points = [i for i in range(len(member) + 1) if not any(p in member_sites for p in (i - 1, i))]
             cut = int(rng.choice(cut_points))
             member = member[:cut] + decoy + member[cut:]
@@ -151,6 +166,7 @@ def generate_family(rng, index: int, size: str) -> list:
             "id": f"{family_id}_m{m}", "family": family_id, "sequence": member, "homologs": homologs,
             **{f"labels_{ion.lower()}": labels[ion] for ion in IONS},
             "site_types": ",".join(sorted(kind for _, _, _, kind in sites)) or "none",
+            "decoy_types": ",".join(sorted(kind for _, kind in decoys)) or "none",
         })
     return rows
 

@@ -115,10 +115,10 @@ def test_ef_hand_labels_positions_1_3_5_7_9_12_of_the_loop(rows):
     assert found > 0
 
 
-def test_homologs_conserve_sites_but_not_decoys(rows):
+def test_homologs_conserve_sites_but_not_decoys(demo_rows):
     """Real coordinating residues stay in homologs far more often than chance motif matches do."""
     site_kept, decoy_kept = [], []
-    for row in rows:
+    for row in demo_rows:
         labels = np.zeros(len(row["sequence"]), bool)
         for ion in IONS:
             labels |= np.array(row[f"labels_{ion.lower()}"]) == 1
@@ -193,3 +193,25 @@ def test_biolip_table(tmp_path):
 def test_regex_patterns_compile_with_coordinating_groups():
     for ion, pattern in PATTERNS:
         assert ion in IONS and re.compile(pattern).groups >= 2
+
+
+def test_lookalikes_are_real_sites_that_only_the_homologs_reject(demo_rows):
+    """A lookalike decoy is drawn exactly as a real site, carries no label, and its ligands are not kept by homologs."""
+    lookalike_rows = [row for row in demo_rows if "lookalike:" in row["decoy_types"] and row["site_types"] == "none"]
+    site_rows = [row for row in demo_rows if row["site_types"] != "none" and row["decoy_types"] == "none"]
+    assert len(lookalike_rows) > 20 and len(site_rows) > 20
+    for row in lookalike_rows:
+        assert not any(1 in row[f"labels_{ion.lower()}"] for ion in IONS), row["id"]
+
+    def regex_sites(sequence):
+        return int(motif_scores(sequence, IONS).any(axis=1).sum())
+
+    def kept_in_homologs(rows):
+        """Mean share of a protein's regex-matched residues that its homologs still match (canonical rows only)."""
+        kept = [min(regex_sites(h), regex_sites(r["sequence"])) / regex_sites(r["sequence"])
+                for r in rows if regex_sites(r["sequence"]) and not set(r["site_types"].split(",")) & NON_CANONICAL
+                for h in r["homologs"]]
+        return float(np.mean(kept))
+
+    real, lookalike = kept_in_homologs(site_rows), kept_in_homologs(lookalike_rows)
+    assert real > 0.8 and lookalike < 0.5, (real, lookalike)
