@@ -6,8 +6,11 @@ test split next to the baselines, and leave the output folder as a complete Hub 
         [--language_model smollm2|random|NAME] [--protein_encoder facebook/esm2_t33_650M_UR50D] \
         [any TrainingArguments, e.g. --learning_rate 2e-4 --num_train_epochs 2]
 
-    stage 1   `Mutation2TextStage1Trainer`: LLM and encoder frozen; gated cross-attention, resampler and projector
-              train (on cached encoder embeddings). Saved to <output_dir>/checkpoints/stage1-model.
+    stage 1   (a) with --pretrain_epochs > 0, adapter pre-training without the LLM (`mutation2text.pretraining`):
+              the adapters learn the effect class named in the descriptions, on many generated mutations;
+              (b) `Mutation2TextStage1Trainer`: LLM and encoder frozen; gated cross-attention, site context,
+              resampler and projector train through the LLM (on cached encoder embeddings).
+              Saved to <output_dir>/checkpoints/stage1-model.
     stage 2   `Mutation2TextSFTTrainer` (TRL): LoRA on the LLM, stage-1 modules frozen and loaded from stage 1
               (--stage1_model DIR for another folder); loss on the answer tokens only. The LoRA weights are merged.
     baseline  the same LLM, LoRA-fine-tuned like stage 2 on the same chats without the protein; plus
@@ -40,6 +43,9 @@ from trainers.mutation2text.build import adapter_state, build_model, load_langua
 from trainers.mutation2text.embeddings import EMBEDDING_COLUMNS, cache_embeddings
 from trainers.mutation2text.evaluation import evaluate_systems
 from trainers.mutation2text.plots import plot_fact_accuracy
+from trainers.mutation2text.pretraining import (
+    REPORT_FILE, WithEffectLabels, class_head, class_readout, pretrain_adapters,
+)
 from trainers.mutation2text.trainer import (
     LORA_TARGETS, Mutation2TextSFTTrainer, Mutation2TextStage1Trainer, sft_config,
 )
@@ -62,6 +68,11 @@ class Mutation2TextArguments:
     train_protein_encoder: bool = field(default=False, metadata={"help": "stage 1 also trains the encoder (no embedding cache then)"})
     cache_embeddings: bool = field(default=True, metadata={"help": "compute the frozen encoder's embeddings once (datasets.map) and train on the cache"})
     config_overrides: Optional[str] = field(default=None, metadata={"help": "model config changes, e.g. 'num_media_tokens=8,gca_relative_window=16'"})
+    pretrain_epochs: float = field(default=0.0, metadata={"help": "epochs of adapter pre-training without the LLM (the first part of stage 1; 0 = none)"})
+    pretrain_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of the adapter pre-training"})
+    pretrain_batch_size: int = field(default=64, metadata={"help": "batch size of the adapter pre-training"})
+    pretrain_data_size: Optional[str] = field(default="full", metadata={"help": "embedded data: the generator size of the extra pre-training mutations (new proteins; none: the training split only)"})
+    stage1_class_loss_weight: float = field(default=1.0, metadata={"help": "after adapter pre-training, weight of its class loss kept on in stage 1 (0 = LM loss only)"})
     stage1_epochs: float = field(default=1.0, metadata={"help": "epochs of stage 1 (num_train_epochs is stage 2's)"})
     stage1_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of stage 1 (learning_rate is stage 2's)"})
     stage1_model: Optional[str] = field(default=None, metadata={"help": "--stage 2: the stage-1 model folder (default: <output_dir>/checkpoints/stage1-model)"})
@@ -96,18 +107,31 @@ def _with_embeddings(splits, model, processor, args, state: Path) -> dict:
 def run_stage1(splits, args, training_args, state: Path):
     overrides = parse_config_overrides(args.config_overrides, Mutation2TextConfig)
     model, processor = build_model(args.preset, args.language_model, args.protein_encoder, **overrides)
+    probe, pretraining_log = None, []
+    if args.pretrain_epochs > 0:
+        probe, pretraining_log = pretrain_adapters(model, processor, splits, args, training_args, state)
     data = _with_embeddings(splits, model, processor, args, state)
     stage_args = replace(training_args, output_dir=str(state / "stage1"), num_train_epochs=args.stage1_epochs,
                          learning_rate=args.stage1_learning_rate, metric_for_best_model=None,
                          load_best_model_at_end=False)
+    collator, head = Mutation2TextDataCollator(processor), None
+    if probe is not None and args.stage1_class_loss_weight > 0:  # keep the pre-training objective on
+        collator, head = WithEffectLabels(collator), class_head(model, processor)
     trainer = Mutation2TextStage1Trainer(model=model, args=stage_args, train_dataset=data["train"],
-                                         eval_dataset=data["validation"], data_collator=Mutation2TextDataCollator(processor),
-                                         processing_class=processor, train_protein_encoder=args.train_protein_encoder)
+                                         eval_dataset=data["validation"], data_collator=collator,
+                                         processing_class=processor, train_protein_encoder=args.train_protein_encoder,
+                                         class_head=head, class_loss_weight=args.stage1_class_loss_weight)
     trainer.train(resume_from_checkpoint=_last_checkpoint(state / "stage1", args.resume))
+    if probe is not None:  # do the media tokens still name the class after training through the LLM?
+        probe["validation_after_stage1"] = class_readout(model, processor, splits["validation"])
+        logger.info("class read-out of the media tokens after stage 1: %.3f (validation)",
+                    probe["validation_after_stage1"]["effect_accuracy"])
     if trainer.is_world_process_zero():
+        if probe is not None:
+            (state / "adapter-pretraining" / REPORT_FILE).write_text(json.dumps(probe, indent=2))
         model.save_pretrained(state / STAGE1_MODEL)
         processor.save_pretrained(state / STAGE1_MODEL)
-    return model, processor, trainer.state.log_history
+    return model, processor, trainer.state.log_history, probe, pretraining_log
 
 
 def _lora_config(args):
@@ -168,9 +192,10 @@ def main(argv=None) -> Optional[dict]:
     splits = build_mutation2text_dataset(args.data, size=args.data_size, seed=args.dataset_seed)
     logger.info("mutation2text %s, stage %s: %d train / %d validation / %d test mutations", args.preset, args.stage,
                 len(splits["train"]), len(splits["validation"]), len(splits["test"]))
-    logs = {}
+    logs, probe = {}, None
     if args.stage in ("1", "both") and not (args.resume and args.stage == "both" and (state / STAGE1_MODEL / "config.json").is_file()):
-        model, processor, logs["stage 1"] = run_stage1(splits, args, training_args, state)
+        model, processor, stage1_log, probe, pretraining_log = run_stage1(splits, args, training_args, state)
+        logs = {"adapter pre-training": pretraining_log, "stage 1": stage1_log}
     else:
         import hf_models  # noqa: F401  registers the family with the Auto classes
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -180,6 +205,8 @@ def main(argv=None) -> Optional[dict]:
             raise SystemExit(f"--stage 2 needs a stage-1 model: {source} holds none (run --stage 1 first or pass --stage1_model)")
         logger.info("stage 1 model from %s", source)
         model, processor = AutoModelForCausalLM.from_pretrained(source), AutoTokenizer.from_pretrained(source)
+        report_file = source.parent / "adapter-pretraining" / REPORT_FILE
+        probe = json.loads(report_file.read_text()) if report_file.is_file() else None
     stage1_adapters = adapter_state(model)
     lora_dir = None
     if args.stage in ("2", "both"):
@@ -211,12 +238,16 @@ def main(argv=None) -> Optional[dict]:
         "train_runtime_s": {name: next((e["train_runtime"] for e in reversed(h) if "train_runtime" in e), None)
                             for name, h in logs.items()},
         "num_train_examples": len(splits["train"]), "num_test_examples": len(test),
+        # the pre-trained adapters' own effect accuracy (their class head, before the LLM stages)
+        "adapter_pretraining": probe,
     }
     export_repository(
         model, processor, output_dir, metrics=metrics, plots=plots, overwrite=True, dataset=data_name,
         base_model=None,
         training_summary={"stages": args.stage, "language model": args.language_model,
                           "protein encoder": metrics["protein_encoder"],
+                          "adapter pre-training": (f"{args.pretrain_epochs} epoch(s) of {probe['n_train']} mutations at lr "
+                                                   f"{args.pretrain_learning_rate}, no LLM") if probe else "none",
                           "stage 1": f"{args.stage1_epochs} epoch(s) at lr {args.stage1_learning_rate}",
                           "stage 2": f"LoRA r={args.lora_r} alpha={args.lora_alpha}, {training_args.num_train_epochs} "
                                      f"epoch(s) at lr {training_args.learning_rate}",

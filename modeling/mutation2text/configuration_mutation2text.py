@@ -37,8 +37,13 @@ class Mutation2TextConfig(PretrainedConfig):
             where residue and context are unchanged, mutant minus wild-type states at initialisation.
         gca_relative_window: w > 0 adds a learned per-head bias for every offset in [-w, w] to that attention,
             so a residue reads its neighbours at given offsets (a motif); 0 = content-based attention only.
+        site_context_window: w > 0 lets the resampler read the wild-type context of the mutated site next to the
+            delta: its context is [delta; wild-type read + a learned embedding of each residue's offset from the
+            nearest mutated site, offsets in [-w, w] (beyond: one "far" embedding per side)], so a latent can ask
+            "which residue sits 3 after the site" (a motif) - context the delta cancels. The sites are the residues
+            whose encoder states change most (>= half the largest change). 0 = the resampler reads the delta only.
         resampler_depth / resampler_num_heads / resampler_head_dim: the Perceiver resampler condensing the delta
-            into `num_media_tokens` latents (protein width).
+            (and the site context) into `num_media_tokens` latents (protein width).
         num_media_tokens: how many LLM positions one `<delta_P>` placeholder expands to.
         projector_type: "mlp2x_gelu" (Linear-GELU-Linear, LLaVA-1.5) or "linear", protein width -> LLM width.
         delta_token: the placeholder token; `delta_token_id` its id in the LLM tokenizer (set by the processor).
@@ -62,6 +67,7 @@ class Mutation2TextConfig(PretrainedConfig):
         gca_num_heads: int = 4,
         gca_intermediate_size: int = None,
         gca_relative_window: int = 0,
+        site_context_window: int = 0,
         resampler_depth: int = 2,
         resampler_num_heads: int = 4,
         resampler_head_dim: int = 64,
@@ -86,8 +92,9 @@ class Mutation2TextConfig(PretrainedConfig):
             raise ValueError(f"mm_protein_select_layer must be -1 or in 0..{layers}, got {mm_protein_select_layer}")
         if projector_type not in ("mlp2x_gelu", "linear"):
             raise ValueError(f"projector_type must be 'mlp2x_gelu' or 'linear', got {projector_type!r}")
-        if num_media_tokens < 1 or resampler_depth < 0 or gca_num_layers < 0 or gca_relative_window < 0:
-            raise ValueError("num_media_tokens must be >= 1; resampler_depth, gca_num_layers, gca_relative_window >= 0")
+        if num_media_tokens < 1 or min(resampler_depth, gca_num_layers, gca_relative_window, site_context_window) < 0:
+            raise ValueError("num_media_tokens must be >= 1; resampler_depth, gca_num_layers, gca_relative_window, "
+                             "site_context_window >= 0")
         if protein_max_length + 2 > self.protein_config.max_position_embeddings and protein_encoder \
                 and self.protein_config.position_embedding_type != "rotary":
             raise ValueError("protein_max_length + 2 exceeds the encoder's max_position_embeddings")
@@ -97,6 +104,7 @@ class Mutation2TextConfig(PretrainedConfig):
         self.gca_num_heads = gca_num_heads
         self.gca_intermediate_size = gca_intermediate_size or 4 * width
         self.gca_relative_window = gca_relative_window
+        self.site_context_window = site_context_window
         self.resampler_depth = resampler_depth
         self.resampler_num_heads = resampler_num_heads
         self.resampler_head_dim = resampler_head_dim

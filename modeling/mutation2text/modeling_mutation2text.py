@@ -1,7 +1,8 @@
 """
 mutation2text: a frozen protein encoder reads the wild type and the mutant; a gated cross-attention (the mutant
 attends to the wild type; Idefics-style tanh gates initialised at 0) forms the delta representation, a Perceiver
-resampler condenses it into `num_media_tokens` latents, a projector maps them to the LLM width, and they replace
+resampler condenses it (with `site_context_window` > 0, read next to the wild-type context of the mutated site, which
+the delta cancels) into `num_media_tokens` latents, a projector maps them to the LLM width, and they replace
 the `<delta_P>` placeholder embeddings of the prompt (LLaVA-style `masked_scatter`) before the causal LM runs.
 
     Mutation2TextModel                       protein path + language model, returns last_hidden_state
@@ -124,6 +125,37 @@ class Mutation2TextGatedCrossAttentionLayer(GradientCheckpointingLayer):
         return mutant + torch.tanh(self.feed_forward_gate) * self.feed_forward(mutant)
 
 
+class Mutation2TextSiteContext(nn.Module):
+    """
+    The wild-type context of the mutated site(s), for the resampler to read next to the delta: the wild-type read
+    plus a learned embedding of each residue's offset from the nearest site (offsets in [-w, w]; beyond that one
+    "far" embedding per side). Sites are the residues whose encoder states change most between wild type and
+    mutant (>= half the largest change of the protein): the substituted residues, found the same way from ids or
+    from precomputed embeddings.
+    """
+
+    def __init__(self, config: Mutation2TextConfig):
+        super().__init__()
+        self.window = config.site_context_window
+        self.offset_embedding = nn.Embedding(2 * self.window + 3, config.protein_config.hidden_size)
+
+    @staticmethod
+    def site_offsets(wild_type_embeds: torch.Tensor, mutant_embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(batch, length) signed offset of each residue from its nearest site (residue index - site index)."""
+        change = (mutant_embeds - wild_type_embeds).float().norm(dim=-1) * mask
+        sites = change >= 0.5 * change.amax(dim=1, keepdim=True)
+        index = torch.arange(change.shape[1], device=change.device)
+        offsets = index[None, :, None] - index[None, None, :]  # (1, residue, site)
+        distance = offsets.abs().masked_fill(~sites[:, None, :], change.shape[1] + 1)
+        nearest = distance.argmin(dim=-1)  # (batch, residue): the nearest site (the first of equally near ones)
+        return index[None, :] - nearest
+
+    def forward(self, wild_type_read, wild_type_embeds, mutant_embeds, mask) -> torch.Tensor:
+        offsets = self.site_offsets(wild_type_embeds, mutant_embeds, mask)
+        buckets = offsets.clamp(-self.window - 1, self.window + 1) + self.window + 1
+        return (wild_type_read + self.offset_embedding(buckets)) * mask.unsqueeze(-1).to(wild_type_read.dtype)
+
+
 class Mutation2TextResamplerLayer(GradientCheckpointingLayer):
     """Perceiver resampler block (Idefics): latents attend to [context; latents], then a feed-forward."""
 
@@ -204,6 +236,9 @@ class Mutation2TextPreTrainedModel(PreTrainedModel):
             init.zeros_(module.feed_forward_gate)
         elif isinstance(module, Mutation2TextResampler):
             init.normal_(module.latents, std=1.0)
+        elif isinstance(module, Mutation2TextSiteContext):
+            # as strong as the (layer-normed) residue states from the start, so latents can select offsets
+            init.normal_(module.offset_embedding.weight, std=1.0)
 
 
 class Mutation2TextModel(Mutation2TextPreTrainedModel):
@@ -214,6 +249,7 @@ class Mutation2TextModel(Mutation2TextPreTrainedModel):
         self.protein_encoder = Mutation2TextProteinEncoder(config.protein_config) if config.protein_encoder else None
         self.gated_cross_attention = nn.ModuleList(
             Mutation2TextGatedCrossAttentionLayer(config) for _ in range(config.gca_num_layers))
+        self.site_context = Mutation2TextSiteContext(config) if config.site_context_window else None
         self.resampler = Mutation2TextResampler(config)
         self.projector = Mutation2TextProjector(config)
         self.language_model = AutoModel.from_config(config.text_config)
@@ -263,7 +299,11 @@ class Mutation2TextModel(Mutation2TextPreTrainedModel):
             both = layer(both, context, mask)
         mutant_read, wild_type_read = both.chunk(2)
         delta = (mutant_read - wild_type_read) * protein_attention_mask.unsqueeze(-1).to(dtype)
-        return self.projector(self.resampler(delta, protein_attention_mask))
+        context, context_mask = delta, protein_attention_mask
+        if self.site_context is not None:  # the wild-type context of the site, which the delta cancels
+            site = self.site_context(wild_type_read, wild_type_embeds, mutant_embeds, protein_attention_mask)
+            context, context_mask = torch.cat([delta, site], 1), protein_attention_mask.repeat(1, 2)
+        return self.projector(self.resampler(context, context_mask))
 
     def forward(self, input_ids=None, attention_mask=None, wild_type_input_ids=None, mutant_input_ids=None,
                 wild_type_embeds=None, mutant_embeds=None, protein_attention_mask=None, position_ids=None,

@@ -57,12 +57,14 @@ def test_the_mutation_changes_the_output(setup):
     a = processor.encode_mutations(WILD_TYPES[0], mutation="K2A")
     b = processor.encode_mutations(WILD_TYPES[0], mutation="K2A")
     b["mutant_input_ids"] = a["wild_type_input_ids"].clone()  # no change in the protein: delta = 0
+    site_context, model.model.site_context = model.model.site_context, None
     with torch.no_grad():
         assert not torch.allclose(model(**a).logits, model(**b).logits)
         zero = model.get_protein_features(wild_type_input_ids=b["wild_type_input_ids"],
                                           mutant_input_ids=b["mutant_input_ids"],
                                           protein_attention_mask=b["protein_attention_mask"])
-    # identical sequences give a zero delta, with open gates too: the resampler sees only zeros
+    # identical sequences give a zero delta, with open gates too: without the site context the resampler sees only
+    # zeros (the site context is the subject of test_the_site_context_reads_what_the_delta_cancels)
     with torch.no_grad():
         again = model.get_protein_features(wild_type_embeds=torch.zeros(1, 24, 16), mutant_embeds=torch.zeros(1, 24, 16))
         torch.testing.assert_close(zero, again)
@@ -74,7 +76,46 @@ def test_the_mutation_changes_the_output(setup):
                                                 protein_attention_mask=b["protein_attention_mask"])
         finally:
             layer.attention_gate.zero_(), layer.feed_forward_gate.zero_(), layer.relative_bias.zero_()
+            model.model.site_context = site_context
     torch.testing.assert_close(opened, again)
+
+
+def test_site_offsets_count_from_the_nearest_changed_residue():
+    from modeling.mutation2text.modeling_mutation2text import Mutation2TextSiteContext
+
+    torch.manual_seed(0)
+    wild_type = torch.randn(2, 16, 8)
+    mutant = wild_type + 0.01 * torch.randn(2, 16, 8)  # the encoder spreads a change a little everywhere
+    mutant[0, 5] += 3.0  # one substitution at index 5
+    mutant[1, 3] += 3.0  # two, at 3 and 12 (the second protein is 14 long: 2 positions of padding)
+    mutant[1, 12] += 2.0
+    mask = torch.ones(2, 16, dtype=torch.long)
+    mask[1, 14:] = 0
+    offsets = Mutation2TextSiteContext.site_offsets(wild_type, mutant, mask)
+    assert offsets[0].tolist() == [i - 5 for i in range(16)]
+    assert offsets[1, :14].tolist() == [i - 3 for i in range(8)] + [i - 12 for i in range(8, 14)]
+
+
+def test_the_site_context_reads_what_the_delta_cancels():
+    """Same substitution, different wild-type neighbour: equal deltas; only the site context tells them apart."""
+    torch.manual_seed(0)
+    wild_type = torch.randn(1, 12, 16)
+    other = wild_type.clone()
+    other[0, 8] = torch.randn(16)  # another residue 3 after the site
+    change = torch.zeros(1, 12, 16)
+    change[0, 5] = torch.randn(16) * 3  # the substitution at index 5, the same in both
+    features = {}
+    for window in (0, 4):
+        model = Mutation2TextModel(preset_config("mutation2text", "tiny", site_context_window=window)).eval()
+        with torch.no_grad():
+            features[window] = [model.get_protein_features(wild_type_embeds=w, mutant_embeds=w + change)
+                                for w in (wild_type, other)]
+    def relative_change(pair):
+        return float((pair[0] - pair[1]).norm() / pair[0].norm())
+
+    assert relative_change(features[0]) < 1e-5  # the delta cancels the neighbour
+    assert relative_change(features[4]) > 1e-4  # small weights at init, but not the float noise of the above
+    assert features[4][0].shape == features[0][0].shape
 
 
 def test_precomputed_embeddings_equal_the_encoder_path(setup):

@@ -30,7 +30,9 @@ def test_freezing_per_stage():
     model, _ = build_model("tiny", "random")
     trainable = freeze_for_stage(model, 1)
     names = [n for n, p in model.named_parameters() if p.requires_grad]
-    assert trainable > 0 and all(n.startswith(("model.gated_cross_attention", "model.resampler", "model.projector")) for n in names)
+    assert trainable > 0 and all(n.startswith(("model.gated_cross_attention", "model.site_context", "model.resampler",
+                                               "model.projector")) for n in names)
+    assert any(n.startswith("model.site_context") for n in names)
     assert any(n.startswith("model.protein_encoder") for n, p in model.named_parameters() if not p.requires_grad)
     assert freeze_for_stage(model, 1, train_protein_encoder=True) > trainable
     assert freeze_for_stage(model, 2) == 0

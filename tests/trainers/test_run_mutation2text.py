@@ -7,6 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 import hf_models  # noqa: F401
+from datasets_scripts.mutation2text import build_mutation2text_dataset
 from trainers import cli
 from trainers.run_mutation2text import evaluate, main
 
@@ -30,14 +31,20 @@ def test_repository_and_metrics(trained):
     # the retrieval baseline returns training descriptions verbatim
     assert all(row["retrieval"].endswith(".") for row in rows)
     assert sorted(p.name for p in (folder / "plots").iterdir()) == [
-        "fact_accuracy.png", "training_curves_stage_0.png", "training_curves_stage_1.png", "training_curves_text-only_2.png"]
+        "fact_accuracy.png", "training_curves_adapter_0.png", "training_curves_stage_1.png", "training_curves_stage_2.png",
+        "training_curves_text-only_3.png"]
+    # the adapter pre-training ran (tiny preset) and its probe was read out before and after stage 1
+    probe = metrics["adapter_pretraining"]
+    assert probe["n_train"] > len(build_mutation2text_dataset(size="tiny")["train"])  # + the extra generated set
+    assert {"validation", "test", "validation_after_stage1"} <= set(probe) and probe["validation"]["n"] == 8
 
 
 def test_adapters_are_saved_and_the_export_is_merged(trained):
     folder, _ = trained
     adapters = load_file(folder / "adapters" / "stage1_adapters.safetensors")
     merged = load_file(folder / "model.safetensors")
-    assert adapters and all(k.startswith(("model.gated_cross_attention", "model.resampler", "model.projector")) for k in adapters)
+    assert adapters and all(k.startswith(("model.gated_cross_attention", "model.site_context", "model.resampler",
+                                          "model.projector")) for k in adapters)
     for key, tensor in adapters.items():  # stage 2 froze them: the merged model holds the stage-1 values
         assert torch.equal(merged[key], tensor)
     lora = folder / "adapters" / "lora"

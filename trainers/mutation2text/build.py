@@ -115,11 +115,11 @@ def build_model(preset: str, language_model: str = "smollm2", protein_encoder=No
     return model, processor
 
 
-ADAPTER_PREFIXES = ("model.gated_cross_attention.", "model.resampler.", "model.projector.")
+ADAPTER_PREFIXES = ("model.gated_cross_attention.", "model.site_context.", "model.resampler.", "model.projector.")
 
 
 def adapter_state(model) -> dict:
-    """The stage-1 modules' weights (gated cross-attention, resampler, projector)."""
+    """The stage-1 modules' weights (gated cross-attention, site context, resampler, projector)."""
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith(ADAPTER_PREFIXES)}
 
 

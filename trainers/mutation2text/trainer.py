@@ -33,9 +33,17 @@ class GateLoggingCallback(TrainerCallback):
 
 
 class Mutation2TextStage1Trainer(Trainer):
-    """Stage 1 (adapters). `train_protein_encoder=True` also trains the encoder (only sensible without embeddings cache)."""
+    """
+    Stage 1 (adapters). `train_protein_encoder=True` also trains the encoder (only sensible without embeddings cache).
+    With `class_head` (the adapter pre-training head, `pretraining.class_head`) and batches holding `effect_labels`
+    (`pretraining.WithEffectLabels`), the pre-training objective stays on as an auxiliary loss, weighted by
+    `class_loss_weight`: training through the frozen LLM otherwise turns the media tokens into a soft prompt for the
+    description template and washes out the class they carried.
+    """
 
-    def __init__(self, model=None, args=None, *, train_protein_encoder: bool = False, **kwargs):
+    def __init__(self, model=None, args=None, *, train_protein_encoder: bool = False, class_head=None,
+                 class_loss_weight: float = 1.0, **kwargs):
+        self.class_head, self.class_loss_weight = class_head, class_loss_weight
         if args is not None:
             args.remove_unused_columns = False
             args.label_names = ["labels"]
@@ -45,6 +53,16 @@ class Mutation2TextStage1Trainer(Trainer):
                 raise ValueError("stage 1 has nothing to train")
         callbacks = list(kwargs.pop("callbacks", None) or []) + [GateLoggingCallback()]
         super().__init__(model, args, callbacks=callbacks, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        effect_labels = inputs.pop("effect_labels", None)
+        outputs = model(**inputs)
+        loss = outputs.loss
+        if self.class_head is not None and effect_labels is not None and bool((effect_labels >= 0).any()):
+            keep = effect_labels >= 0
+            loss = loss + self.class_loss_weight * self.class_head.class_loss(outputs.protein_hidden_states[keep],
+                                                                              effect_labels[keep])
+        return (loss, outputs) if return_outputs else loss
 
 
 def sft_config(training_args, **overrides) -> SFTConfig:
