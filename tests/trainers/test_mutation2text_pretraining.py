@@ -127,3 +127,22 @@ def test_stage1_keeps_the_class_loss_on(tmp_path):
         expected = outputs.loss + 0.5 * head.class_loss(outputs.protein_hidden_states[keep], batch["effect_labels"][keep])
     torch.testing.assert_close(total, expected)
     assert float(total) > float(outputs.loss)
+
+
+def test_an_interrupted_pretraining_resumes_from_its_checkpoint(tmp_path):
+    splits = build_mutation2text_dataset(size="tiny")
+    args = _args(pretrain_data_size=None, pretrain_epochs=2.0)
+    training_args = TrainingArguments(output_dir=str(tmp_path / "run"), report_to="none", disable_tqdm=True, use_cpu=True,
+                                      seed=0, save_strategy="steps", save_steps=2, dataloader_pin_memory=False)
+    torch.manual_seed(0)
+    model, processor = build_model("tiny", "random")
+    pretrain_adapters(model, processor, splits, args, training_args, tmp_path)
+    folder = tmp_path / "adapter-pretraining"
+    finished = load_file(folder / ADAPTERS_FILE)
+    (folder / ADAPTERS_FILE).unlink()  # as if stopped after the last checkpoint, before the adapters were written
+    assert sorted(p.name for p in folder.glob("checkpoint-*"))
+    torch.manual_seed(1)
+    fresh, _ = build_model("tiny", "random")
+    _, history = pretrain_adapters(fresh, processor, splits, args, training_args, tmp_path)
+    resumed = load_file(folder / ADAPTERS_FILE)
+    assert history and all(torch.equal(resumed[k], v) for k, v in finished.items())

@@ -82,7 +82,8 @@ class Mutation2TextAdapterPretrainingModel(nn.Module):
                                        ("gated_cross_attention", "site_context", "resampler", "projector")
                                        if getattr(inner, name) is not None})
         self.register_buffer("class_embeddings", class_embeddings.detach().clone().float())
-        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))  # CLIP's initial temperature
+        # CLIP's initial temperature; shape (1,), not a scalar, so that DeepSpeed can broadcast it
+        self.logit_scale = nn.Parameter(torch.tensor([math.log(1 / 0.07)]))
 
     def class_logits(self, features: torch.Tensor) -> torch.Tensor:
         classes = F.normalize(self.class_embeddings.to(features.device), dim=-1)
@@ -252,11 +253,12 @@ def pretrain_adapters(model, processor, splits, args, training_args, state: Path
     collator = AdapterPretrainingCollator(processor, proteins)
     logger.info("adapter pre-training on %d mutations (classes %s)", len(data),
                 {name: list(data["labels"]).count(i) for i, name in enumerate(EFFECTS)})
+    # the run's TrainingArguments (schedule, checkpointing, seed, max_steps) with the pre-training's own epochs,
+    # learning rate and batch size
     stage_args = replace(training_args, output_dir=str(folder), num_train_epochs=args.pretrain_epochs,
                          learning_rate=args.pretrain_learning_rate, per_device_train_batch_size=args.pretrain_batch_size,
-                         warmup_steps=0.05, lr_scheduler_type="cosine", weight_decay=0.0, save_steps=200,
-                         logging_steps=50, remove_unused_columns=False, label_names=["labels"],
-                         metric_for_best_model=None, load_best_model_at_end=False)
+                         remove_unused_columns=False, label_names=["labels"], metric_for_best_model=None,
+                         load_best_model_at_end=False)
     trainer = Trainer(model=head, args=stage_args, train_dataset=data, data_collator=collator)
     from transformers.trainer_utils import get_last_checkpoint
 
