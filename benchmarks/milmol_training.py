@@ -2,7 +2,8 @@
 milmol training cost on CPU:
 - throughput of `MILMolForPropertyPrediction`: molecules per second of a forward + backward step (train mode, full
   loss with focal BCE and auxiliary terms) and of a forward pass (eval, no grad), at the presets of
-  `hf_models.presets` (tiny, demo, base), batch 32 molecules x 8 conformers (5-8 real, the rest padding);
+  `hf_models.presets` (tiny, demo, base), batch 32 molecules x 8 conformers (5-8 real, the rest padding), for ONE
+  network (`ensemble_size=1`: an ensemble preset trains its members one after the other, each at this speed);
 - cost of one hyper-parameter-search trial: wall time of one Optuna trial of `--hpo` (cross-validated over 3
   scaffold folds of train + validation, `--trial-epochs` epochs per fold) on the embedded demo molecules
   (featurised first, outside the timing, from the cache when present).
@@ -39,7 +40,7 @@ def make_batch(config, batch_size: int, conformers: int = 8, seed: int = 0) -> d
 
 def measure(name: str, batch_size: int, warmup: int, repeats: int) -> dict:
     torch.manual_seed(0)
-    config = preset_config("milmol", name)
+    config = preset_config("milmol", name, ensemble_size=1)
     model = MILMolForPropertyPrediction(config)
     batch = make_batch(config, batch_size)
 

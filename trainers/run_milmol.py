@@ -68,6 +68,16 @@ def build_config(args: MILMolArguments, **extra) -> MILMolConfig:
     return family_config("milmol", args.preset, args.config_overrides, **extra)
 
 
+def within_bag_std(train) -> list:
+    """Per 3D feature, the standard deviation of the conformers around their bag's mean over the TRAINING split
+    (1 where a feature does not vary within bags)."""
+    x3d, mask = np.asarray(train["x3d"], dtype=np.float64), np.asarray(train["conformer_mask"], dtype=bool)
+    weights = mask[..., None].astype(np.float64)
+    bag_mean = (x3d * weights).sum(axis=1, keepdims=True) / weights.sum(axis=1, keepdims=True)
+    std = np.sqrt((((x3d - bag_mean) ** 2) * weights).sum(axis=(0, 1)) / weights.sum())
+    return np.where(std > 1e-6, std, 1.0).tolist()
+
+
 def fit_statistics(config: MILMolConfig, train) -> tuple:
     """pos_weight (negatives / positives per task) and auxiliary mean/std from the TRAINING split only."""
     labels = np.asarray(train["labels"], dtype=np.float64)
@@ -77,6 +87,8 @@ def fit_statistics(config: MILMolConfig, train) -> tuple:
     mean, std = aux_statistics(train)
     config.aux_abs_mean, config.aux_abs_std = mean["aux_abs"].tolist(), std["aux_abs"].tolist()
     config.aux_fluo_mean, config.aux_fluo_std = mean["aux_fluo"].tolist(), std["aux_fluo"].tolist()
+    if config.conformer_contrast:
+        config.within_bag_std_3d = within_bag_std(train)
     return mean, std
 
 
@@ -93,6 +105,52 @@ def make_trainer(model_or_init, training_args, train, validation, collator, args
     )
 
 
+def member_state(ensemble: MILMolForPropertyPrediction, member: MILMolForPropertyPrediction, index: int) -> dict:
+    """The state dict that puts the single network `member` (ensemble_size 1) in slot `index` of `ensemble`."""
+    state = ensemble.state_dict()
+    for key, value in member.state_dict().items():
+        if key.startswith("milmol.members.0."):
+            state[f"milmol.members.{index}." + key[len("milmol.members.0."):]] = value
+        else:  # the heads: (members, ...) tensors
+            state[key] = state[key].clone()
+            state[key][index] = value[0]
+    return state
+
+
+def fit_members(config: MILMolConfig, training_args: TrainingArguments, train, validation, collator, args: MILMolArguments,
+                resume: bool = False, **options):
+    """
+    Trains the model of `config`. With ensemble_size K > 1 the members are trained one after the other as
+    independent single networks (training seed + m, each with its own early stopping and best checkpoint under
+    `<output_dir>/member-<m>`), then put together into one K-member model. Returns (model, trainers).
+    """
+    members = config.ensemble_size
+    trainers, states = [], []
+    for index in range(members):
+        member_args = training_args if members == 1 else TrainingArguments(**{
+            **training_args.to_dict(), "output_dir": str(Path(training_args.output_dir) / f"member-{index}"),
+            "seed": training_args.seed + index})
+        set_seed(member_args.seed)
+        model = MILMolForPropertyPrediction(MILMolConfig(**{**config.to_dict(), "ensemble_size": 1}) if members > 1 else config)
+        trainer = make_trainer(model, member_args, train, validation, collator, args, config.task_names, **options)
+        checkpoint = training_args.resume_from_checkpoint if members == 1 else None
+        if checkpoint is None and resume and Path(member_args.output_dir).is_dir():
+            checkpoint = get_last_checkpoint(member_args.output_dir)
+            if checkpoint:
+                logger.info("resuming from %s", checkpoint)
+        trainer.train(resume_from_checkpoint=checkpoint)
+        trainers.append(trainer)
+        if members > 1:
+            logger.info("member %d/%d: best validation macro AP %s", index + 1, members, trainer.state.best_metric)
+            states.append(trainer.model)
+    if members == 1:
+        return trainers[0].model, trainers
+    ensemble = MILMolForPropertyPrediction(config)
+    for index, member in enumerate(states):
+        ensemble.load_state_dict(member_state(ensemble, member, index))
+    return ensemble, trainers
+
+
 def run_hpo(args: MILMolArguments, training_args: TrainingArguments, base_config: MILMolConfig, splits, collator,
             state_dir: Path) -> dict:
     """N more trials of the study stored in `state_dir`/hpo; returns the best trial's params (over all trials so far)."""
@@ -105,7 +163,7 @@ def run_hpo(args: MILMolArguments, training_args: TrainingArguments, base_config
     trainer_ref = {}
 
     def model_init(trial):
-        config = MILMolConfig(**base_config.to_dict())
+        config = MILMolConfig(**{**base_config.to_dict(), "ensemble_size": 1})  # trials score one network each
         if trial is not None:
             suggested = suggest_model_params(trial, args.hpo_space)
             for key, value in suggested["config"].items():
@@ -136,18 +194,19 @@ def train_single_instance(config, training_args, splits, collator, args):
     single = {name: mean_over_conformers(splits[name]) for name in ("train", "validation", "test")}
     single_args = TrainingArguments(**{**training_args.to_dict(), "output_dir": str(Path(training_args.output_dir) / "single_instance"),
                                        "save_total_limit": 1})
-    set_seed(training_args.seed)
-    trainer = make_trainer(MILMolForPropertyPrediction(MILMolConfig(**config.to_dict())), single_args, single["train"],
-                           single["validation"], collator, args, config.task_names)
-    trainer.train()
-    prediction = predict_split(trainer.model, single["test"], training_args.per_device_eval_batch_size)
+    model, _ = fit_members(MILMolConfig(**config.to_dict()), single_args, single["train"], single["validation"], collator, args)
+    prediction = predict_split(model, single["test"], training_args.per_device_eval_batch_size)
     shutil.rmtree(single_args.output_dir, ignore_errors=True)
     return prediction
 
 
-def write_repository(trainer, tokenizer, splits, args, training_args, output_dir: Path, single, hpo_params) -> dict:
-    """Rank 0: test metrics next to the baselines (`single`: the single-instance model's test prediction), plots, export."""
-    model, config = trainer.model, trainer.model.config
+def write_repository(model, trainers, tokenizer, splits, args, training_args, output_dir: Path, single, hpo_params) -> dict:
+    """Rank 0: test metrics next to the baselines (`single`: the single-instance model's test prediction), plots, export.
+    `trainers`: one per ensemble member (the training curves plotted are the first member's)."""
+    config = model.config
+    trainer = trainers[0]
+    global_step = sum(t.state.global_step for t in trainers)
+    runtimes = [next((e["train_runtime"] for e in reversed(t.state.log_history) if "train_runtime" in e), None) for t in trainers]
     tasks = config.task_names
     test = splits["test"]
     prediction = predict_split(model, test, training_args.per_device_eval_batch_size)
@@ -175,8 +234,9 @@ def write_repository(trainer, tokenizer, splits, args, training_args, output_dir
         "data": args.data or f"embedded molecules (size={args.data_size}, seed={args.dataset_seed})",
         "data_size": args.data_size, "dataset_seed": args.dataset_seed, "split_kind": args.split, "preset": args.preset,
         "prevalence": {name: dict(zip(tasks, prevalence(splits[name]).round(4).tolist())) for name in ("train", "validation", "test")},
-        "train_runtime_s": next((e["train_runtime"] for e in reversed(trainer.state.log_history) if "train_runtime" in e), None),
-        "global_step": trainer.state.global_step, "num_train_molecules": len(splits["train"]),
+        "train_runtime_s": sum(runtimes) if None not in runtimes else None,
+        "global_step": global_step, "ensemble_size": config.ensemble_size,
+        "member_validation_macro_ap": [t.state.best_metric for t in trainers], "num_train_molecules": len(splits["train"]),
         "failed_molecules": splits["failed"].to_list() if "failed" in splits else [],
         "hpo_params": hpo_params,
     })
@@ -184,7 +244,7 @@ def write_repository(trainer, tokenizer, splits, args, training_args, output_dir
         model, tokenizer, output_dir, metrics=metrics, plots=plots, overwrite=True, dataset=metrics["data"],
         training_summary={"preset": args.preset, "data": metrics["data"], "split": args.split,
                           "learning_rate": training_args.learning_rate, "epochs": training_args.num_train_epochs,
-                          "batch_size": training_args.per_device_train_batch_size, "global_step": trainer.state.global_step,
+                          "batch_size": training_args.per_device_train_batch_size, "global_step": global_step,
                           "hpo_trials": args.hpo},
     )
     attention_split = splits["leaderboard"] if "leaderboard" in splits else test
@@ -222,20 +282,13 @@ def main(argv=None) -> Optional[dict]:
             setattr(training_args, key, value)
         set_seed(training_args.seed)
 
-    model = MILMolForPropertyPrediction(config)
-    logger.info("milmol: %.2fM parameters", model.num_parameters() / 1e6)
-    trainer = make_trainer(model, training_args, splits["train"], splits["validation"], collator, args, config.task_names, **options)
-    checkpoint = training_args.resume_from_checkpoint
-    if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
-        checkpoint = get_last_checkpoint(training_args.output_dir)
-        if checkpoint:
-            logger.info("resuming from %s", checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    model, trainers = fit_members(config, training_args, splits["train"], splits["validation"], collator, args, resume=args.resume, **options)
+    logger.info("milmol: %.2fM parameters (%d member(s))", model.num_parameters() / 1e6, config.ensemble_size)
     # every rank trains the baseline (a distributed Trainer needs all of them); only rank 0 evaluates and exports
     single = train_single_instance(config, training_args, splits, collator, args) if args.baselines else None
-    if not trainer.is_world_process_zero():
+    if not trainers[0].is_world_process_zero():
         return None
-    metrics = write_repository(trainer, tokenizer, splits, args, training_args, output_dir, single, hpo_params)
+    metrics = write_repository(model, trainers, tokenizer, splits, args, training_args, output_dir, single, hpo_params)
     ours, theirs = metrics["model"], metrics.get("baseline", {})
     logger.info("test macro AP %s (2D baseline %s, single-instance %s), worst-task AP %s; repository: %s",
                 ours["macro_ap"], theirs.get("macro_ap"), metrics.get("single_instance", {}).get("macro_ap"), ours["min_ap"], output_dir)

@@ -45,6 +45,16 @@ class MILMolConfig(PretrainedConfig):
         tie_mha_v: pool with the MHA's own value projection (else a separate Linear).
         attn_topk: keep only the k most-attended conformers per task (0 = all); not with pool_source="attn_out".
         mean_pool_blend: pooled = (1 - b) * attention pool + b * mean pool over valid conformers.
+        conformer_contrast: feed the conformer encoder, next to each conformer's 3D vector, its difference from the
+            mean of its bag divided by `within_bag_std_3d` (per feature, the training split's within-bag standard
+            deviation; set by training, 1 when unset), so what sets a conformer apart from its own molecule is on
+            the scale of the input rather than a few % of the between-molecule spread.
+        ensemble_size: independent copies of the whole network (encoders, pool, mixer, heads); the prediction is
+            the mean of their logits / auxiliary outputs and `conformer_attention` the mean of their attention maps
+            (1 = the seed's single network). biohf trains them one after the other, each with its own seed, early
+            stopping and best checkpoint; a forward with labels returns the mean of their own losses. At a few
+            hundred molecules one network's held-out AP moves by several points with its initialisation alone; the
+            mean of a few is the variance reduction.
     Losses (seed section 3):
         pos_weight: per-task BCE positive weight (negatives / positives of the training fold; set by training).
         posw_clip: per-task upper bound applied to pos_weight.
@@ -91,6 +101,9 @@ class MILMolConfig(PretrainedConfig):
         tie_mha_v: bool = True,
         attn_topk: int = 0,
         mean_pool_blend: float = 0.0,
+        ensemble_size: int = 1,
+        conformer_contrast: bool = False,
+        within_bag_std_3d=None,
         task_names=TASK_NAMES,
         aux_abs_names=AUX_ABS_NAMES,
         aux_fluo_names=AUX_FLUO_NAMES,
@@ -134,7 +147,7 @@ class MILMolConfig(PretrainedConfig):
         for name, value in (("n_features_2d", n_features_2d), ("n_features_3d", n_features_3d),
                             ("mol_hidden", mol_hidden), ("inst_hidden", inst_hidden), ("proj_dim", proj_dim),
                             ("mixer_hidden", mixer_hidden), ("attn_heads", attn_heads),
-                            ("num_conformers", num_conformers)):
+                            ("num_conformers", num_conformers), ("ensemble_size", ensemble_size)):
             if int(value) < 1:
                 problems.append(f"{name} must be a positive integer, got {value}")
         for name, value in (("mol_layers", mol_layers), ("inst_layers", inst_layers), ("mixer_layers", mixer_layers),
@@ -153,6 +166,8 @@ class MILMolConfig(PretrainedConfig):
             problems.append(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         if pool_source not in POOL_SOURCES:
             problems.append(f"pool_source must be one of {POOL_SOURCES}, got {pool_source!r}")
+        if within_bag_std_3d is not None and (len(within_bag_std_3d) != int(n_features_3d) or min(within_bag_std_3d) <= 0):
+            problems.append(f"within_bag_std_3d needs {n_features_3d} positive values")
         if attn_topk and pool_source == "attn_out":
             problems.append("attn_topk pools with the averaged attention weights; pool_source='attn_out' uses the MHA "
                             "output (per-head weights) instead: use 'inputs' or 'normed_inputs' with top-k")
@@ -187,6 +202,9 @@ class MILMolConfig(PretrainedConfig):
         self.drop_path_rate, self.layer_scale_init, self.layer_scale_warmup_blocks = drop_path_rate, layer_scale_init, layer_scale_warmup_blocks
         self.attn_temperature, self.learn_attn_temperature = attn_temperature, learn_attn_temperature
         self.pool_source, self.tie_mha_v, self.attn_topk, self.mean_pool_blend = pool_source, tie_mha_v, attn_topk, mean_pool_blend
+        self.ensemble_size = int(ensemble_size)
+        self.conformer_contrast = conformer_contrast
+        self.within_bag_std_3d = None if within_bag_std_3d is None else [float(v) for v in within_bag_std_3d]
         self.task_names, self.aux_abs_names, self.aux_fluo_names = task_names, aux_abs_names, aux_fluo_names
         self.pos_weight, self.posw_clip, self.gamma, self.lam = pos_weight, posw_clip, gamma, lam
         self.lam_floor, self.lam_ceil = lam_floor, lam_ceil

@@ -7,6 +7,9 @@ attention over the conformers.
     x3d (B, N, F3) -> inst_enc per conformer -> LN -> TaskAttentionPool -> proj3d -> e3d (B, T, P)
     concat(e2d, e3d) -> mixer -> z_tasks (B, T, H) -> per-task linear heads -> logits (B, T)
     mean_t z_tasks -> abs head (B, 2), fluo head (B, 4)
+
+With `ensemble_size` K > 1 there are K such networks with their own heads, trained on their own losses; logits,
+auxiliary outputs and attention maps are their means.
 """
 
 from dataclasses import dataclass
@@ -26,8 +29,9 @@ from .losses_milmol import masked_regression_loss, multitask_focal_loss
 @dataclass
 class MILMolModelOutput(ModelOutput):
     """
-    task_embeddings: (B, T, mixer_hidden) the mixer's per-task representation.
-    conformer_attention: (B, T, N) per-task attention over the conformers; 0 on padding, sums to 1 per task.
+    task_embeddings: (B, members, T, mixer_hidden) each member's per-task representation (the mixer's output).
+    conformer_attention: (B, T, N) per-task attention over the conformers, the members' mean; 0 on padding, sums
+        to 1 per task.
     """
 
     task_embeddings: Optional[torch.FloatTensor] = None
@@ -37,12 +41,13 @@ class MILMolModelOutput(ModelOutput):
 @dataclass
 class MILMolPropertyOutput(ModelOutput):
     """
-    loss: mean_t(lam_t * focal_t) + lambda_aux_abs * abs MSE + lambda_aux_fluo * fluo MSE (terms with targets given).
-    logits: (B, T) classification logits (sigmoid = probability of the task's positive class).
+    loss: mean_t(lam_t * focal_t) + lambda_aux_abs * abs MSE + lambda_aux_fluo * fluo MSE (terms with targets given),
+        each member's own loss, averaged over the members (they train independently).
+    logits: (B, T) classification logits, the members' mean (sigmoid = probability of the task's positive class).
     aux_abs: (B, 2) / aux_fluo: (B, 4) auxiliary regressions, standardised units (config.aux_*_mean / std undo it).
     conformer_attention: (B, T, N) as in `MILMolModelOutput`.
-    task_embeddings: (B, T, H).
-    per_task_loss: (T,) the focal loss of each task before lambda weighting (when labels are given).
+    task_embeddings: (B, members, T, H).
+    per_task_loss: (T,) the focal loss of each task before lambda weighting, the members' mean (when labels are given).
     """
 
     loss: Optional[torch.FloatTensor] = None
@@ -78,9 +83,24 @@ class MILMolPreTrainedModel(PreTrainedModel):
         elif isinstance(module, TaskAttentionPool):
             init.normal_(module.queries, std=self.config.initializer_range)
             init.constant_(module.log_temperature, float(torch.tensor(self.config.attn_temperature).log()))
+        elif isinstance(module, MemberLinear):  # as nn.Linear gets from PreTrainedModel
+            init.normal_(module.weight, std=self.config.initializer_range)
+            init.zeros_(module.bias)
         elif isinstance(module, MILMolForPropertyPrediction):
             init.normal_(module.task_weight, std=self.config.initializer_range)
             init.zeros_(module.task_bias)
+
+
+class MemberLinear(nn.Module):
+    """One Linear layer per ensemble member: (B, members, in) -> (B, members, out)."""
+
+    def __init__(self, members: int, in_features: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(members, out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(members, out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bmi,moi->bmo", x, self.weight) + self.bias
 
 
 def _embedder(config: MILMolConfig, in_dim: int, hidden: int, layers: int, dropout: float, gated: bool) -> ResidualMLPEmbedder:
@@ -91,19 +111,16 @@ def _embedder(config: MILMolConfig, in_dim: int, hidden: int, layers: int, dropo
     )
 
 
-class MILMolModel(MILMolPreTrainedModel):
-    """
-    The two encoders, the task-attention pool and the mixer. Inputs: `x2d` (B, F2), `x3d` (B, N, F3) and
-    `conformer_mask` (B, N), 1 = a real conformer, 0 = padding (the seed's key-padding mask is its negation).
-    Every molecule needs at least one conformer.
-    """
+class MILMolNetwork(nn.Module):
+    """One network of the seed: the two encoders, the task-attention pool and the mixer (x2d, x3d, mask -> z_tasks, attention)."""
 
     def __init__(self, config: MILMolConfig):
-        super().__init__(config)
+        super().__init__()
         eps = config.layer_norm_eps
         self.mol_enc = _embedder(config, config.n_features_2d, config.mol_hidden, config.mol_layers, config.mol_dropout, config.encoder_gating)
         self.proj2d = nn.Sequential(nn.Linear(config.mol_hidden, config.proj_dim), nn.LayerNorm(config.proj_dim, eps=eps))
-        self.inst_enc = _embedder(config, config.n_features_3d, config.inst_hidden, config.inst_layers, config.inst_dropout, config.encoder_gating)
+        conformer_in = config.n_features_3d * (2 if config.conformer_contrast else 1)
+        self.inst_enc = _embedder(config, conformer_in, config.inst_hidden, config.inst_layers, config.inst_dropout, config.encoder_gating)
         self.inst_norm = nn.LayerNorm(config.inst_hidden, eps=eps)
         self.pool = TaskAttentionPool(
             config.inst_hidden, config.num_tasks, config.attn_heads, config.attn_dropout,
@@ -113,7 +130,39 @@ class MILMolModel(MILMolPreTrainedModel):
         )
         self.proj3d = nn.Sequential(nn.Linear(config.inst_hidden, config.proj_dim), nn.LayerNorm(config.proj_dim, eps=eps))
         self.mixer = _embedder(config, 2 * config.proj_dim, config.mixer_hidden, config.mixer_layers, config.mixer_dropout, gated=False)
+
+    def forward(self, x2d: torch.Tensor, x3d: torch.Tensor, mask: torch.Tensor) -> tuple:
+        num_tasks = self.pool.queries.shape[1]
+        e2d = self.proj2d(self.mol_enc(x2d)).unsqueeze(1).expand(-1, num_tasks, -1)
+        instances = self.inst_norm(self.inst_enc(x3d))
+        pooled, attention = self.pool(instances, mask)
+        e3d = self.proj3d(pooled)
+        return self.mixer(torch.cat([e2d, e3d], dim=-1)), attention
+
+
+class MILMolModel(MILMolPreTrainedModel):
+    """
+    `ensemble_size` networks (`MILMolNetwork`: the two encoders, the task-attention pool and the mixer; 1 = the
+    seed's). Inputs: `x2d` (B, F2), `x3d` (B, N, F3) and `conformer_mask` (B, N), 1 = a real conformer, 0 = padding
+    (the seed's key-padding mask is its negation). Every molecule needs at least one conformer. Output:
+    `task_embeddings` (B, members, T, H) and `conformer_attention` (B, T, N), the members' mean.
+    """
+
+    def __init__(self, config: MILMolConfig):
+        super().__init__(config)
+        self.members = nn.ModuleList(MILMolNetwork(config) for _ in range(config.ensemble_size))
         self.post_init()
+
+    def conformer_inputs(self, x3d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """What the conformer encoders read: x3d, and with `conformer_contrast` each conformer's difference from its
+        bag's mean in within-bag units concatenated to it (0 on padding)."""
+        config = self.config
+        if not config.conformer_contrast:
+            return x3d
+        weights = mask.unsqueeze(-1).to(x3d.dtype)
+        bag_mean = (x3d * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True)
+        scale = x3d.new_tensor(config.within_bag_std_3d) if config.within_bag_std_3d is not None else 1.0
+        return torch.cat([x3d, (x3d - bag_mean) * weights / scale], dim=-1)
 
     def forward(self, x2d: torch.Tensor, x3d: torch.Tensor, conformer_mask: Optional[torch.Tensor] = None,
                 return_dict: Optional[bool] = None, **kwargs) -> MILMolModelOutput:
@@ -128,13 +177,10 @@ class MILMolModel(MILMolPreTrainedModel):
         if not bool(mask.any(dim=1).all()):
             empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
             raise ValueError(f"molecules at batch rows {empty} have no conformer (conformer_mask all 0)")
-        num_tasks = config.num_tasks
-        e2d = self.proj2d(self.mol_enc(x2d)).unsqueeze(1).expand(-1, num_tasks, -1)
-        instances = self.inst_norm(self.inst_enc(x3d))
-        pooled, attention = self.pool(instances, mask)
-        e3d = self.proj3d(pooled)
-        task_embeddings = self.mixer(torch.cat([e2d, e3d], dim=-1))
-        return MILMolModelOutput(task_embeddings=task_embeddings, conformer_attention=attention)
+        x3d = self.conformer_inputs(x3d, mask)
+        embeddings, attention = zip(*(member(x2d, x3d, mask) for member in self.members))
+        return MILMolModelOutput(task_embeddings=torch.stack(embeddings, dim=1),
+                                 conformer_attention=torch.stack(attention, dim=0).mean(dim=0))
 
 
 class MILMolForPropertyPrediction(MILMolPreTrainedModel):
@@ -149,10 +195,11 @@ class MILMolForPropertyPrediction(MILMolPreTrainedModel):
     def __init__(self, config: MILMolConfig):
         super().__init__(config)
         self.milmol = MILMolModel(config)
-        self.task_weight = nn.Parameter(torch.zeros(config.num_tasks, config.mixer_hidden))
-        self.task_bias = nn.Parameter(torch.zeros(config.num_tasks))
-        self.abs_head = nn.Linear(config.mixer_hidden, len(config.aux_abs_names))
-        self.fluo_head = nn.Linear(config.mixer_hidden, len(config.aux_fluo_names))
+        members = config.ensemble_size
+        self.task_weight = nn.Parameter(torch.zeros(members, config.num_tasks, config.mixer_hidden))
+        self.task_bias = nn.Parameter(torch.zeros(members, config.num_tasks))
+        self.abs_head = MemberLinear(members, config.mixer_hidden, len(config.aux_abs_names))
+        self.fluo_head = MemberLinear(members, config.mixer_hidden, len(config.aux_fluo_names))
         self.post_init()
 
     def loss_weights(self, device) -> dict:
@@ -168,26 +215,29 @@ class MILMolForPropertyPrediction(MILMolPreTrainedModel):
                 aux_fluo_mask: Optional[torch.Tensor] = None, aux_fluo_weights: Optional[torch.Tensor] = None,
                 return_dict: Optional[bool] = None, **kwargs) -> MILMolPropertyOutput:
         base = self.milmol(x2d, x3d, conformer_mask)
-        z = base.task_embeddings
-        logits = (z * self.task_weight).sum(dim=-1) + self.task_bias
-        z_aux = z.mean(dim=1)
-        abs_out, fluo_out = self.abs_head(z_aux), self.fluo_head(z_aux)
+        z = base.task_embeddings  # (B, members, T, H)
+        member_logits = (z * self.task_weight).sum(dim=-1) + self.task_bias  # (B, members, T)
+        z_aux = z.mean(dim=2)  # each member's mean task embedding (B, members, H)
+        member_abs, member_fluo = self.abs_head(z_aux), self.fluo_head(z_aux)
 
         loss = per_task = None
         if labels is not None:
-            weights = self.loss_weights(logits.device)
-            labels = labels.to(logits.dtype)
-            label_weights = torch.ones_like(labels) if label_weights is None else label_weights.to(logits.dtype)
-            label_weights = label_weights * (~torch.isnan(labels)).to(logits.dtype)
-            per_task = multitask_focal_loss(logits, labels, label_weights, weights["pos_weight"], weights["gamma"])
+            weights = self.loss_weights(member_logits.device)
+            labels = labels.to(member_logits.dtype)
+            label_weights = torch.ones_like(labels) if label_weights is None else label_weights.to(member_logits.dtype)
+            label_weights = label_weights * (~torch.isnan(labels)).to(member_logits.dtype)
+            per_task = torch.stack([multitask_focal_loss(member_logits[:, m], labels, label_weights, weights["pos_weight"], weights["gamma"])
+                                    for m in range(member_logits.shape[1])]).mean(dim=0)
             loss = (weights["lam"] * per_task).mean()
-        if aux_abs is not None:
-            mask = ~torch.isnan(aux_abs) if aux_abs_mask is None else aux_abs_mask.bool()
-            term = self.config.lambda_aux_abs * masked_regression_loss(abs_out, aux_abs, mask, aux_abs_weights, self.config.reg_loss_type)
+        for name, out, target, target_mask, target_weights in (("abs", member_abs, aux_abs, aux_abs_mask, aux_abs_weights),
+                                                                 ("fluo", member_fluo, aux_fluo, aux_fluo_mask, aux_fluo_weights)):
+            if target is None:
+                continue
+            mask = ~torch.isnan(target) if target_mask is None else target_mask.bool()
+            term = torch.stack([masked_regression_loss(out[:, m], target, mask, target_weights, self.config.reg_loss_type)
+                                for m in range(out.shape[1])]).mean()
+            term = getattr(self.config, f"lambda_aux_{name}") * term
             loss = term if loss is None else loss + term
-        if aux_fluo is not None:
-            mask = ~torch.isnan(aux_fluo) if aux_fluo_mask is None else aux_fluo_mask.bool()
-            term = self.config.lambda_aux_fluo * masked_regression_loss(fluo_out, aux_fluo, mask, aux_fluo_weights, self.config.reg_loss_type)
-            loss = term if loss is None else loss + term
-        return MILMolPropertyOutput(loss=loss, logits=logits, aux_abs=abs_out, aux_fluo=fluo_out,
-                                    conformer_attention=base.conformer_attention, task_embeddings=z, per_task_loss=per_task)
+        return MILMolPropertyOutput(loss=loss, logits=member_logits.mean(dim=1), aux_abs=member_abs.mean(dim=1),
+                                    aux_fluo=member_fluo.mean(dim=1), conformer_attention=base.conformer_attention,
+                                    task_embeddings=z, per_task_loss=per_task)

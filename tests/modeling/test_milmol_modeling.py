@@ -95,9 +95,9 @@ def test_pool_options_run_and_train(options):
     out = model(**batch, labels=torch.tensor([[1.0, 0, 0, 1]] * 3))
     out.loss.backward()
     assert torch.isfinite(out.loss)
-    assert model.milmol.pool.queries.grad is not None and model.milmol.pool.queries.grad.abs().sum() > 0
+    assert model.milmol.members[0].pool.queries.grad is not None and model.milmol.members[0].pool.queries.grad.abs().sum() > 0
     if options.get("learn_attn_temperature"):
-        assert model.milmol.pool.log_temperature.grad is not None
+        assert model.milmol.members[0].pool.log_temperature.grad is not None
 
 
 def test_topk_pools_only_the_top_conformers():
@@ -127,7 +127,7 @@ def test_embedder_starts_near_identity_and_drops_paths():
 
 def test_last_ff2_is_zero_initialised(config):
     model = MILMolForPropertyPrediction(config)
-    for embedder in (model.milmol.mol_enc, model.milmol.inst_enc, model.milmol.mixer):
+    for embedder in (model.milmol.members[0].mol_enc, model.milmol.members[0].inst_enc, model.milmol.members[0].mixer):
         assert torch.count_nonzero(embedder.blocks[-1].ffn.fc2.weight) == 0
         assert torch.count_nonzero(embedder.blocks[0].ffn.fc1.weight) > 0
 
@@ -179,8 +179,65 @@ def test_base_model_and_errors(config):
     base = MILMolModel(config).eval()
     batch = _batch(config)
     out = base(**batch)
-    assert out.task_embeddings.shape == (3, 4, config.mixer_hidden)
+    assert out.task_embeddings.shape == (3, config.ensemble_size, 4, config.mixer_hidden)
     with pytest.raises(ValueError, match="no conformer"):
         base(**dict(batch, conformer_mask=torch.zeros_like(batch["conformer_mask"])))
     with pytest.raises(ValueError, match="x2d must be"):
         base(**dict(batch, x2d=batch["x2d"][:, :5]))
+
+
+def test_ensemble_is_the_mean_of_independent_members(config):
+    with pytest.raises(ValueError, match="ensemble_size must be a positive integer"):
+        MILMolConfig(ensemble_size=0)
+    single_config = MILMolConfig(**{**config.to_dict(), "ensemble_size": 1})
+    ensemble_config = MILMolConfig(**{**config.to_dict(), "ensemble_size": 3})
+    ensemble = MILMolForPropertyPrediction(ensemble_config).eval()
+    first, second = (dict(m.named_parameters()) for m in (ensemble.milmol.members[0], ensemble.milmol.members[1]))
+    assert not torch.equal(first["pool.queries"], second["pool.queries"])  # members start from different weights
+    batch = _batch(config)
+    labels = torch.tensor([[1.0, 0, 1, 0], [0, 1, 0, 0], [1, 1, 1, 0]])
+    aux_abs = torch.randn(3, 2)
+    members = []
+    for m in range(3):  # member m alone, as a single network with its own weights
+        alone = MILMolForPropertyPrediction(single_config).eval()
+        state = {"task_weight": ensemble.task_weight[m : m + 1], "task_bias": ensemble.task_bias[m : m + 1]}
+        for head in ("abs_head", "fluo_head"):
+            state[f"{head}.weight"] = getattr(ensemble, head).weight[m : m + 1]
+            state[f"{head}.bias"] = getattr(ensemble, head).bias[m : m + 1]
+        state.update({f"milmol.members.0.{k}": v for k, v in ensemble.milmol.members[m].state_dict().items()})
+        alone.load_state_dict(state)
+        with torch.no_grad():
+            members.append(alone(**batch, labels=labels, aux_abs=aux_abs))
+    with torch.no_grad():
+        out = ensemble(**batch, labels=labels, aux_abs=aux_abs)
+    torch.testing.assert_close(out.logits, torch.stack([o.logits for o in members]).mean(0))
+    torch.testing.assert_close(out.aux_abs, torch.stack([o.aux_abs for o in members]).mean(0))
+    torch.testing.assert_close(out.conformer_attention, torch.stack([o.conformer_attention for o in members]).mean(0))
+    torch.testing.assert_close(out.loss, torch.stack([o.loss for o in members]).mean())  # each member its own loss
+    assert not torch.allclose(members[0].logits, members[1].logits)
+    assert out.task_embeddings.shape == (3, 3, 4, config.mixer_hidden)
+
+
+def test_conformer_contrast_feeds_each_conformer_with_its_scaled_difference_from_the_bag(config):
+    with pytest.raises(ValueError, match="within_bag_std_3d"):
+        MILMolConfig(**{**config.to_dict(), "within_bag_std_3d": [1.0, 2.0]})
+    scale = torch.linspace(0.5, 2.0, config.n_features_3d)
+    contrast = MILMolConfig(**{**config.to_dict(), "conformer_contrast": True, "within_bag_std_3d": scale.tolist()})
+    model = MILMolForPropertyPrediction(contrast).eval()
+    seen = []
+    model.milmol.members[0].inst_enc.register_forward_hook(lambda module, args, output: seen.append(args[0]))
+    batch = _batch(contrast, sizes=(3, 1, 2))
+    batch["x3d"][2, 1] = batch["x3d"][2, 0]  # a bag of two identical conformers
+    with torch.no_grad():
+        out = model(**batch)
+    inputs = seen[0]
+    assert inputs.shape[-1] == 2 * contrast.n_features_3d
+    torch.testing.assert_close(inputs[..., : contrast.n_features_3d], batch["x3d"])
+    expected = (batch["x3d"][0, :3] - batch["x3d"][0, :3].mean(0)) / scale
+    torch.testing.assert_close(inputs[0, :3, contrast.n_features_3d :], expected)
+    assert inputs[1, 0, contrast.n_features_3d :].abs().max() == 0  # a bag of one has nothing to contrast
+    assert inputs[2, :2, contrast.n_features_3d :].abs().max() < 1e-6
+    padded = dict(batch, x3d=batch["x3d"].clone())
+    padded["x3d"][1, 1:] = 5.0  # garbage in padding changes neither the bag means nor the predictions
+    with torch.no_grad():
+        torch.testing.assert_close(model(**padded).logits, out.logits)

@@ -77,3 +77,40 @@ def test_baselines():
     split = Dataset.from_dict({"x3d": [[[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]]], "conformer_mask": [[1, 1, 0]]})
     single = mean_over_conformers(split)[0]
     assert single["x3d"][0] == [2.0, 3.0] and single["conformer_mask"] == [1, 0, 0]
+
+
+def test_member_state_assembles_independent_networks_into_one_ensemble():
+    import torch
+
+    from hf_models import preset_config
+    from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
+    from trainers.run_milmol import member_state
+
+    single_config = preset_config("milmol", "tiny", ensemble_size=1)
+    members = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        members.append(MILMolForPropertyPrediction(single_config).eval())
+    ensemble = MILMolForPropertyPrediction(preset_config("milmol", "tiny", ensemble_size=2)).eval()
+    for index, member in enumerate(members):
+        ensemble.load_state_dict(member_state(ensemble, member, index))
+    x2d, x3d = torch.randn(3, single_config.n_features_2d), torch.randn(3, 2, single_config.n_features_3d)
+    with torch.no_grad():
+        outputs = [m(x2d, x3d) for m in members]
+        combined = ensemble(x2d, x3d)
+    assert not torch.allclose(outputs[0].logits, outputs[1].logits)
+    torch.testing.assert_close(combined.logits, (outputs[0].logits + outputs[1].logits) / 2)
+    torch.testing.assert_close(combined.aux_fluo, (outputs[0].aux_fluo + outputs[1].aux_fluo) / 2)
+
+
+def test_within_bag_std_is_the_spread_around_each_bag_mean():
+    from trainers.run_milmol import within_bag_std
+
+    x3d = np.zeros((2, 3, 2))
+    x3d[0, :2, 0] = [1.0, 3.0]  # bag 0: two conformers, feature 0 differs by +-1 around the mean
+    x3d[1, :, 0] = [10.0, 10.0, 10.0]  # bag 1: three identical conformers (a large value, no spread)
+    x3d[0, 2] = 99.0  # padding: ignored
+    split = Dataset.from_dict({"x3d": x3d.tolist(), "conformer_mask": [[1, 1, 0], [1, 1, 1]]})
+    std = within_bag_std(split)
+    assert std[0] == pytest.approx(np.sqrt(2 / 5))  # squared deviations 1 + 1 + 0 + 0 + 0 over 5 conformers
+    assert std[1] == 1.0  # no within-bag spread: left unscaled

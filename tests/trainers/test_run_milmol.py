@@ -32,6 +32,11 @@ def test_tiny_run_writes_a_repository_with_baselines(trained):
     saved = json.loads((output / "metrics.json").read_text())
     assert saved["model"]["macro_ap"] == metrics["model"]["macro_ap"]
     assert {"model", "baseline", "single_instance", "headline_metrics"} <= set(saved)
+    # the tiny preset is a 2-member ensemble: two networks trained one after the other, exported as one model
+    assert saved["ensemble_size"] == 2 and len(saved["member_validation_macro_ap"]) == 2
+    from safetensors.torch import load_file
+    weights = load_file(output / "model.safetensors")
+    assert weights["task_weight"].shape[0] == 2 and not weights["task_weight"][0].equal(weights["task_weight"][1])
     assert "2D logistic regression" in (output / "README.md").read_text()
     config = json.loads((output / "config.json").read_text())
     assert len(config["pos_weight"]) == 4 and config["aux_abs_std"] != [1.0, 1.0]  # fitted on the training split
