@@ -90,8 +90,8 @@ _FAMILY_COST_NOTES = {
     ("tissuebert", "base"): "the notes' model size; on the full embedded atlas (4,381 regions) 3 min on 2 CPU cores (measured)",
     ("e1", "demo"): "embedded families, 16 epochs (early-stopped at 15): 6 min wall, 4 min CPU on 2 shared CPU cores (measured)",
     ("mutation2text", "demo"): "SmolLM2-135M, adapter pre-training (2 epochs of 16,288 mutations, no LLM) + 18 + 31 + 31 "
-                               "steps (stage 1, stage 2, text-only baseline) + evaluation: 17 min wall (12.5 CPU-min) "
-                               "on 2 shared CPU cores at load ~3 (measured)",
+                               "steps (stage 1, stage 2, text-only baseline) + evaluation: 14-17 min wall (12.5 CPU-min) "
+                               "on 2 shared CPU cores at load 1-3 (measured)",
     ("mutation2text", "base"): "Llama-3.1-8B-Instruct + ESM-2 650M: a multi-GPU DeepSpeed ZeRO-2 run (not run here)",
     ("milmol", "demo"): "924 embedded molecules, 3 + 3 networks (model and single-instance baseline): 4.9 min wall / 2.9 min CPU with featurisation, 1.7 min wall cached, on 2 shared CPU cores (measured)",
 }
