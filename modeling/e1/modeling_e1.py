@@ -19,6 +19,7 @@ from .attention_e1 import attention, build_attention_masks, rotary_cos_sin
 from .configuration_e1 import E1Config
 from .losses_e1 import binding_losses, masked_lm_loss
 from .tokenization_e1 import PREFIX, E1Tokenizer
+from .views_e1 import KEYS as VIEW_KEYS
 from .views_e1 import SplitViews, merge_views, query_global_mask, split_views
 
 
@@ -246,12 +247,8 @@ class E1Model(E1PreTrainedModel):
             input_ids, sequence_ids, within_seq_position_ids, global_position_ids, attention_mask)
         if int(sequence_ids.max()) >= self.config.max_num_sequences:
             raise ValueError(f"sequence id {int(sequence_ids.max())} >= max_num_sequences ({self.config.max_num_sequences})")
-        hidden = self.embed_tokens(input_ids) + self.embed_seq_id(sequence_ids)
-        # Masks and rotary tables once per batch, shared by every layer of their kind.
-        within_mask, global_mask = build_attention_masks(sequence_ids, attention_mask, self.config.attention_backend)
-        head_dim = self.config.hidden_size // self.config.num_attention_heads
-        within_rotary = rotary_cos_sin(within, head_dim, self.config.rope_theta_within, hidden.dtype)
-        global_rotary = rotary_cos_sin(global_positions, head_dim, self.config.rope_theta_global, hidden.dtype)
+        hidden, within_rotary, global_rotary, within_mask, global_mask = self._layer_inputs(
+            input_ids, sequence_ids, within, global_positions, attention_mask, self.config.attention_backend)
         all_hidden = (hidden,) if output_hidden_states else None
         for layer in self.layers:
             hidden = layer(hidden, within_rotary, global_rotary, within_mask, global_mask)
@@ -259,24 +256,25 @@ class E1Model(E1PreTrainedModel):
                 all_hidden += (hidden,)
         return E1ModelOutput(last_hidden_state=self.norm(hidden), hidden_states=all_hidden)
 
+    def _layer_inputs(self, input_ids, sequence_ids, within_positions, global_positions, attention_mask, backend="sdpa"):
+        """Embeddings, then the rotary tables and masks built once per batch and shared by every layer of their kind."""
+        hidden = self.embed_tokens(input_ids) + self.embed_seq_id(sequence_ids)
+        within_mask, global_mask = build_attention_masks(sequence_ids, attention_mask, backend)
+        head_dim = self.config.hidden_size // self.config.num_attention_heads
+        within_rotary = rotary_cos_sin(within_positions, head_dim, self.config.rope_theta_within, hidden.dtype)
+        global_rotary = rotary_cos_sin(global_positions, head_dim, self.config.rope_theta_global, hidden.dtype)
+        return hidden, within_rotary, global_rotary, within_mask, global_mask
+
     def forward_shared_context(self, split: SplitViews) -> torch.Tensor:
         """
         Final hidden states (B, V, L, D) of views that share their homolog context (`views_e1.split_views`): the
         context is encoded once per protein; in global layers every view's query attends to the context's cached
         keys/values and to itself. Equal to the forward of the full rows (block-causal: context never sees the query).
         """
-        context, query = split.context, split.query
-        head_dim = self.config.hidden_size // self.config.num_attention_heads
-        streams = {}
-        for name, inputs in (("context", context), ("query", query)):
-            within_mask, global_mask = build_attention_masks(inputs["sequence_ids"], inputs["attention_mask"], "sdpa")
-            hidden = self.embed_tokens(inputs["input_ids"]) + self.embed_seq_id(inputs["sequence_ids"])
-            rotary = tuple(rotary_cos_sin(inputs[key], head_dim, theta, hidden.dtype) for key, theta in (
-                ("within_seq_position_ids", self.config.rope_theta_within), ("global_position_ids", self.config.rope_theta_global)))
-            streams[name] = [hidden, rotary, within_mask, global_mask]
-        streams["query"][3] = query_global_mask(context["attention_mask"], query["attention_mask"], split.num_views)
-        hidden_c, (within_c, global_c), within_mask_c, global_mask_c = streams["context"]
-        hidden_q, (within_q, global_q), within_mask_q, global_mask_q = streams["query"]
+        keys = (*VIEW_KEYS, "attention_mask")
+        hidden_c, within_c, global_c, within_mask_c, global_mask_c = self._layer_inputs(*(split.context[k] for k in keys))
+        hidden_q, within_q, global_q, within_mask_q, _ = self._layer_inputs(*(split.query[k] for k in keys))
+        global_mask_q = query_global_mask(split.context["attention_mask"], split.query["attention_mask"], split.num_views)
         for layer in self.layers:
             if layer.is_global:
                 hidden_c, k, v = layer(hidden_c, within_c, global_c, within_mask_c, global_mask_c, None, None, True)
