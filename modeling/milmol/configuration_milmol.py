@@ -44,6 +44,8 @@ class MILMolConfig(PretrainedConfig):
             pre-attention LayerNorm) or "attn_out" (the MHA output itself, one vector per task).
         tie_mha_v: pool with the MHA's own value projection (else a separate Linear).
         attn_topk: keep only the k most-attended conformers per task (0 = all); not with pool_source="attn_out".
+            The kept weights are renormalised, so k = 1 pools one conformer with weight 1: the loss then gives the
+            queries and keys no gradient (the choice stays at its initialisation); k >= 2 trains them.
         mean_pool_blend: pooled = (1 - b) * attention pool + b * mean pool over valid conformers.
         conformer_contrast: feed the conformer encoder, next to each conformer's 3D vector, its difference from the
             mean of its bag divided by `within_bag_std_3d` (per feature, the training split's within-bag standard

@@ -112,6 +112,18 @@ def test_topk_pools_only_the_top_conformers():
     torch.testing.assert_close(pooled[0], expected)
 
 
+@pytest.mark.parametrize("topk,trained", [(1, False), (2, True), (0, True)])
+def test_topk_attention_gets_gradient_only_when_it_keeps_several(topk, trained):
+    # top-1 renormalises its one weight to 1, so the loss cannot move the queries / keys (the config's docstring says so)
+    torch.manual_seed(0)
+    pool = TaskAttentionPool(8, 2, 2, 0.0, temperature=1.0, learn_temperature=False, pool_source="inputs",
+                             tie_mha_v=False, topk=topk, mean_pool_blend=0.0, eps=1e-5)
+    torch.nn.init.normal_(pool.queries, std=1.0)
+    pooled, _ = pool(torch.randn(3, 4, 8), torch.ones(3, 4, dtype=torch.bool))
+    pooled.pow(2).sum().backward()
+    assert (pool.queries.grad.abs().max() > 1e-6) == trained
+
+
 def test_embedder_starts_near_identity_and_drops_paths():
     embedder = ResidualMLPEmbedder(6, 6, 3, 0.0, ffn_mult=2.0, drop_path_rate=0.5, scale_init=0.1, warmup_blocks=2,
                                    gated=True, activation="GELU", eps=1e-5)
