@@ -20,7 +20,7 @@ EF-hand loops with Asp12 or Met/Phe8, DDxxE), which the canonical regex misses, 
 nothing are common. The Mg motifs carry their structural context (HAD motif I ends a hydrophobic strand, DDxxD lies
 on a helix), as the Zn and Ca sites carry theirs (C2H2 F/L consensus, EF-hand helices); a bare 5-residue motif in
 random sequence was too short a signal to learn from a few hundred proteins and too short a block to find in
-homologs. Families are many and small (demo: 400 families of 1-2 members), so a model has to learn the grammar of
+homologs. Families are many and small (demo: 1000 families of 1-2 members), so a model has to learn the grammar of
 many site instances rather than memorise a few families' sites, and the family-disjoint test split holds enough
 families per ion to measure.
 """
@@ -33,7 +33,7 @@ IONS = ("ZN", "CA", "MG")
 # size -> (families, members per family (min, max), homologs per protein, protein length (min, max))
 SIZES = {
     "tiny": (16, (2, 3), 3, (40, 60)),
-    "demo": (400, (1, 2), 6, (40, 80)),
+    "demo": (1000, (1, 2), 6, (40, 80)),
     "full": (1200, (3, 6), 16, (80, 250)),
 }
 SITE_KINDS = list(SITES)
