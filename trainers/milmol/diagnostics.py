@@ -74,11 +74,6 @@ def uniform_attention(model):
 
 
 @torch.no_grad()
-def _probabilities(model, batch) -> np.ndarray:
-    return torch.sigmoid(model(**batch).logits).numpy()
-
-
-@torch.no_grad()
 def conformer_states(model, batch) -> np.ndarray:
     """(M, N, members * inst_hidden): each member's encoder state of every conformer (after the encoder's LayerNorm)."""
     inputs = model.milmol.conformer_inputs(batch["x3d"], batch["conformer_mask"].bool())
@@ -125,9 +120,9 @@ def diagnose(model, splits) -> dict:
         labels = np.asarray(split["labels"], dtype=np.float64)
         with torch.no_grad():
             out = model(**batch)
+            with uniform_attention(model):
+                uniform = torch.sigmoid(model(**batch).logits).numpy()
         learned = torch.sigmoid(out.logits).numpy()
-        with uniform_attention(model):
-            uniform = _probabilities(model, batch)
         ours, flat = task_metrics(labels, learned, task_names), task_metrics(labels, uniform, task_names)
         report["attention"] = attention_sharpness(out.conformer_attention.numpy(), mask,
                                                   np.asarray(split["responsible_mask"])[:, : mask.shape[1]],
