@@ -25,6 +25,7 @@ PREFIX = 2  # `<bos> 1` before the first residue: residue r of a sequence sits a
 _BYTE_TO_ID = np.full(256, VOCAB["X"], dtype=np.int64)
 for _letter in LETTERS:
     _BYTE_TO_ID[ord(_letter)] = _BYTE_TO_ID[ord(_letter.lower())] = VOCAB[_letter]
+_BYTE_TO_ID[ord("?")] = VOCAB["?"]  # the mask token, written in the sequence as in the public E1 API
 
 Context = Union[None, str, os.PathLike, Sequence[str]]
 
@@ -131,7 +132,7 @@ class E1Tokenizer(PreTrainedTokenizer):
     # -- encoding ---------------------------------------------------------------------------------------
     @staticmethod
     def residue_ids(sequence: str, what: str = "sequence") -> np.ndarray:
-        """Token ids of the residues of `sequence` (case folded, non-letters -> X); `ValueError` if empty."""
+        """Token ids of the residues of `sequence` (case folded, `?` the mask, other non-letters -> X); `ValueError` if empty."""
         if not isinstance(sequence, str):
             raise ValueError(f"{what} must be a string, got {type(sequence).__name__}")
         sequence = "".join(sequence.split())

@@ -62,6 +62,11 @@ def test_characters_outside_the_alphabet_become_x_and_case_folds(tokenizer):
     assert tokenizer.tokenize("mk*") == ["M", "K", "X"]
 
 
+def test_question_mark_is_the_mask_token(tokenizer):
+    assert tokenizer.residue_ids("A?c").tolist() == [8, tokenizer.mask_token_id, 10]
+    assert tokenizer.mask_token_id == 5
+
+
 def test_context_forms_are_equivalent(tokenizer, tmp_path):
     a3m = tmp_path / "q.a3m"
     a3m.write_text(">query\nMKVL\n>h1\nMK-Lqq\n>h2\nM.KVL\n")
