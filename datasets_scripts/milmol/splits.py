@@ -48,16 +48,21 @@ def scaffold_split(scaffolds, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> dic
 
 
 def balanced_scaffold_split(scaffolds, labels, fractions=(0.7, 0.15, 0.15), seed: int = 0, min_positives: int = 2,
-                            attempts: int = 200) -> dict:
+                            min_share: float = 0.6, attempts: int = 200) -> dict:
     """
-    `scaffold_split` with the first of `attempts` seeds (seed, seed + 1, ...) whose validation and test splits hold
-    at least `min_positives` positives of every task (rare tasks would otherwise often have none held out); the
-    last attempt when none does.
+    `scaffold_split` with the first of `attempts` seeds (seed, seed + 1000, seed + 2000, ...: apart, so that nearby
+    seeds never land on the same split) whose validation and test splits hold,
+    of every task, at least `min_positives` positives and at least `min_share` of the positives the task's overall
+    prevalence would give a split of that size (rare tasks would otherwise often have only a handful held out,
+    since the positives of a rare task cluster in few scaffolds); the last attempt when none does.
     """
-    labels = np.nan_to_num(np.asarray(labels, dtype=np.float64), nan=0.0)
+    labels = np.asarray(labels, dtype=np.float64)
+    prevalence = np.nan_to_num(np.nanmean(labels, axis=0), nan=0.0) if len(labels) else np.zeros(labels.shape[1:])
+    labels = np.nan_to_num(labels, nan=0.0)
     for attempt in range(attempts):
-        split = scaffold_split(scaffolds, fractions, seed + attempt)
-        if all((labels[split[name]].sum(axis=0) >= min_positives).all() for name in ("validation", "test")):
+        split = scaffold_split(scaffolds, fractions, seed + 1000 * attempt)
+        if all((labels[split[name]].sum(axis=0) >= np.maximum(min_positives, np.floor(min_share * prevalence * len(split[name])))).all()
+               for name in ("validation", "test")):
             return split
     return split
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasets_scripts.milmol import (build_milmol_dataset, embedded_molecules, featurize_cached, make_featurizer,
+from datasets_scripts.milmol import (balanced_scaffold_split, build_milmol_dataset, embedded_molecules, featurize_cached, make_featurizer,
                                      scaffold_folds, scaffold_split)
 from datasets_scripts.milmol.readers import read_euos25
 from modeling.milmol.tokenization_milmol import MILMolTokenizer
@@ -23,9 +23,9 @@ def tiny(featurizer, tmp_path_factory):
 
 def test_embedded_molecules_are_real_and_unique():
     rows = embedded_molecules("demo")
-    assert len(rows) >= 500 and len({r[2] for r in rows}) == len(rows)
+    assert len(rows) == 1491 and len({r[2] for r in rows}) == len(rows)
     assert ["aspirin", "drug", "CC(=O)Oc1ccccc1C(=O)O"] in rows
-    assert sum(r[1].startswith("bichromophore") for r in rows) >= 150  # the flexible dyads whose labels need a conformer
+    assert sum(r[1].startswith("bichromophore") for r in rows) == 336 + 567  # the flexible dyads whose labels need a conformer
 
 
 def test_tiny_build_columns_and_disjoint_scaffolds(tiny, featurizer):
@@ -127,3 +127,18 @@ def test_scaffold_split_and_folds_keep_scaffolds_together():
     assert validation == list(range(100))
     for train, fold in folds:
         assert not {scaffolds[i] for i in train} & {scaffolds[i] for i in fold}
+
+
+def test_balanced_split_holds_out_most_of_the_expected_rare_positives():
+    rng = np.random.default_rng(0)
+    scaffolds = [f"s{i // 2}" for i in range(400)]
+    labels = np.zeros((400, 2))
+    labels[rng.choice(400, 200, replace=False), 0] = 1
+    labels[:24, 1] = 1  # a rare task (6 %) whose positives sit in 12 scaffolds
+    split = balanced_scaffold_split(scaffolds, labels, seed=0)
+    for name in ("validation", "test"):
+        held = labels[split[name]]
+        assert held[:, 1].sum() >= max(2, np.floor(0.6 * 0.06 * len(held)))
+    plain = [scaffold_split(scaffolds, seed=s) for s in range(20)]  # without the balance many splits hold fewer
+    assert any(labels[p["test"], 1].sum() < np.floor(0.6 * 0.06 * len(p["test"])) for p in plain)
+    assert len({tuple(balanced_scaffold_split(scaffolds, labels, seed=s)["test"]) for s in range(5)}) == 5  # distinct splits
