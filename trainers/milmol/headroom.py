@@ -13,9 +13,10 @@ import json
 import numpy as np
 
 from datasets_scripts.milmol import build_milmol_dataset, make_featurizer
+from hf_models import preset_config
+from modeling.milmol.configuration_milmol import TASK_NAMES
 from trainers.milmol.baseline import Logistic2DBaseline
 from trainers.milmol.metrics import task_metrics
-from modeling.milmol.configuration_milmol import TASK_NAMES
 
 ORACLE_SCALE = 5.0  # the flag next to standardised features, large enough that the regression's penalty leaves it in
 
@@ -49,7 +50,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--size", default="demo", help="embedded data size (tiny / demo)")
     parser.add_argument("--output", default=None, help="write the report as JSON here")
     args = parser.parse_args(argv)
-    featurizer = make_featurizer(None, fingerprint_bits=256, fingerprint_radius=2, num_conformers=8)  # the demo preset's
+    config = preset_config("milmol", "demo")  # featurised as the demo preset is
+    featurizer = make_featurizer(None, fingerprint_bits=config.fingerprint_bits, fingerprint_radius=config.fingerprint_radius,
+                                 num_conformers=config.num_conformers)
     report = {}
     for seed in args.dataset_seeds:
         report[seed] = split_headroom(build_milmol_dataset(None, featurizer, size=args.size, seed=seed))
