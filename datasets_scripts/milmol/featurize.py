@@ -62,7 +62,7 @@ def _save(path: Path, records: dict, n2d: int, n3d: int) -> None:
         if not r["error"]:
             x2d[i] = r["x2d"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp.npz")
+    temporary = path.with_suffix(f".tmp-{os.getpid()}.npz")  # per process: two DDP ranks never share one
     np.savez(
         temporary,
         smiles=np.array([r["smiles"] for r in items], dtype=str),

@@ -1,6 +1,10 @@
 """The embedding cache: equal to the encoder, reused, invalidated when the encoder changes."""
 
+import shutil
+from pathlib import Path
+
 import torch
+from datasets import Dataset
 
 from datasets_scripts.mutation2text import build_mutation2text_dataset
 from trainers.mutation2text.build import build_model, freeze_for_stage
@@ -24,6 +28,28 @@ def test_cache(tmp_path):
         model.model.protein_encoder.embeddings.word_embeddings.weight.add_(1.0)
     cache_embeddings(split, model, processor, tmp_path, "validation")
     assert len(list(tmp_path.iterdir())) == 2  # another encoder: a new cache
+
+
+def test_the_cache_appears_complete_or_not_at_all(tmp_path, monkeypatch):
+    """Written aside and renamed (never in place); when another DDP rank's cache lands first, theirs is kept."""
+    model, processor = build_model("tiny", "random")
+    split = build_mutation2text_dataset(size="tiny")["validation"]
+    first = cache_embeddings(split, model, processor, tmp_path / "a", "validation")
+    (final,) = list((tmp_path / "a").iterdir())
+    written, save = [], Dataset.save_to_disk
+
+    def save_while_the_other_rank_finishes(self, folder, **kwargs):
+        written.append(Path(folder))
+        save(self, folder, **kwargs)
+        shutil.copytree(final, tmp_path / "b" / final.name)  # the other rank's complete cache lands meanwhile
+        (tmp_path / "b" / final.name / "theirs").write_text("")
+
+    monkeypatch.setattr(Dataset, "save_to_disk", save_while_the_other_rank_finishes)
+    second = cache_embeddings(split, model, processor, tmp_path / "b", "validation")
+    assert written and all(folder.name != final.name for folder in written)
+    assert [p.name for p in (tmp_path / "b").iterdir()] == [final.name]  # no staging folder left
+    assert (tmp_path / "b" / final.name / "theirs").exists()
+    assert second["mutant_embeds"][0] == first["mutant_embeds"][0]
 
 
 def test_freezing_per_stage():

@@ -12,6 +12,8 @@ DatasetDict (train / validation / test with the data columns + these two) with `
 
 import hashlib
 import logging
+import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -66,6 +68,12 @@ def cache_embeddings(dataset, model, processor, cache_dir, split: str):
     embedded = dataset.map(_Embedder(encoder, model.config.mm_protein_select_layer, processor), batched=True,
                            batch_size=32, desc=f"protein embeddings ({split})", new_fingerprint=fingerprint)
     encoder.train(was_training)
-    embedded.save_to_disk(str(path))
-    logger.info("protein embeddings of %s cached in %s", split, path)
+    # written aside, then renamed: a reader (another DDP rank) sees no cache or a complete one, never a partial file
+    staging = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    embedded.save_to_disk(str(staging))
+    try:
+        staging.rename(path)
+        logger.info("protein embeddings of %s cached in %s", split, path)
+    except OSError:  # another process finished the same cache first: keep theirs
+        shutil.rmtree(staging)
     return load_from_disk(str(path))
