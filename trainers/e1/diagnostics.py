@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from datasets_scripts.e1.collator import label_column
 from datasets_scripts.e1.motifs import motif_scores
 from trainers.e1.evaluation import predict_split
 from trainers.e1.metrics import ion_metrics
@@ -95,7 +94,6 @@ def diagnose(binder, mlm_model, tokenizer, split, num_context: int) -> dict:
     alone, _ = predict_split(binder, tokenizer, split, 0, progress=True)
     contexts = [list(h[:num_context]) for h in split["homologs"]] if "homologs" in split.column_names else [[]] * len(split)
     decoy_types = split["decoy_types"] if "decoy_types" in split.column_names else None
-    labels = [np.stack([np.asarray(row[label_column(ion)]) for ion in ions], axis=1) for row in split]
     return {
         "proteins": len(split), "num_context": num_context,
         "context_effect": context_effect(with_context, alone, labels, ions, decoy_types),
