@@ -20,7 +20,7 @@ $(STAMP): setup.py $(CONSTRAINTS) | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/biohf demo --output-dir outputs/demo
+	$(BIN)/biohf demo --output_dir outputs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --timeout 900

@@ -1,13 +1,16 @@
 """The `biohf` command line: the same verbs for every family.
 
     biohf list
-    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH] [--output-dir DIR] [--learning_rate 3e-4 ...]
-    biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json]
+    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH] [--output_dir DIR] [--learning_rate 3e-4 ...]
+    biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json] [family options]
     biohf predict FAMILY --model DIR --input FILE --output FILE [family options, e.g. --mirnas FILE --ism]
-    biohf export FAMILY [--preset tiny] --output-dir DIR
+    biohf export FAMILY [--preset tiny] --output_dir DIR
     biohf diagnose FAMILY [--data PATH] [--output DIR] [family options]   (families with data diagnostics)
-    biohf push DIR --repo-id ORG/NAME [--private] [--revision REV]
-    biohf demo [--output-dir outputs/demo] [--families mirlm ...]
+    biohf push DIR --repo_id ORG/NAME [--private] [--revision REV]
+    biohf demo [--output_dir outputs/demo] [--families mirlm ...]
+
+Flags are spelled with underscores, as in the transformers examples (`--output_dir`); the dash spelling
+(`--output-dir`) is accepted as an alias, here and in the arguments passed on to the training scripts.
 """
 
 import argparse
@@ -43,7 +46,7 @@ def cmd_train(args, extra):
 
 
 def cmd_evaluate(args, extra):
-    metrics = _script(args.family).evaluate(args.model, args.data, args.output)
+    metrics = _script(args.family).evaluate(args.model, args.data, args.output, extra)
     print(json.dumps(metrics, indent=2))
 
 
@@ -112,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="demo")
     train.add_argument("--config", help="YAML/JSON file of arguments (the command line wins)")
     train.add_argument("--data", help="a data file in a supported format; default: the embedded generator")
-    train.add_argument("--output-dir", dest="output_dir", help="where the Hub repository is written")
+    train.add_argument("--output_dir", "--output-dir", dest="output_dir", help="where the Hub repository is written")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="held-out metrics of a trained repository next to the baseline")
@@ -138,27 +141,37 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="an untrained repository, for its structure")
     export.add_argument("family", choices=list(FAMILY_SCRIPTS))
     export.add_argument("--preset", default="tiny")
-    export.add_argument("--output-dir", dest="output_dir", required=True)
+    export.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True)
     export.set_defaults(run=cmd_export)
 
     push = commands.add_parser("push", help="upload a repository folder to the Hugging Face Hub")
     push.add_argument("folder")
-    push.add_argument("--repo-id", dest="repo_id", required=True)
+    push.add_argument("--repo_id", "--repo-id", dest="repo_id", required=True)
     push.add_argument("--private", action="store_true")
     push.add_argument("--revision", help="branch to push to (created if missing)")
     push.set_defaults(run=cmd_push)
 
     demo = commands.add_parser("demo", help="every implemented family at demo scale, then a metrics table")
-    demo.add_argument("--output-dir", dest="output_dir", default="outputs/demo")
+    demo.add_argument("--output_dir", "--output-dir", dest="output_dir", default="outputs/demo")
     demo.add_argument("--families", nargs="*", choices=list(FAMILY_SCRIPTS))
     demo.set_defaults(run=cmd_demo)
     return parser
 
 
+def underscore_flags(argv) -> list:
+    """`--output-dir` -> `--output_dir` (values and single-dash flags untouched): the dash spelling is an alias."""
+    def spelled(arg):
+        if not arg.startswith("--") or arg == "--":
+            return arg
+        name, eq, value = arg[2:].partition("=")
+        return "--" + name.replace("-", "_") + eq + value
+    return [spelled(arg) for arg in argv]
+
+
 def main(argv=None):
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("train", "predict", "demo", "diagnose"):
+    args, extra = parser.parse_known_args(underscore_flags(sys.argv[1:] if argv is None else argv))
+    if extra and args.command not in ("train", "evaluate", "predict", "demo", "diagnose"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     import hf_models  # noqa: F401  registers every family with the Auto classes
 

@@ -225,7 +225,7 @@ def main(argv=None) -> Optional[dict]:
     return metrics
 
 
-def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository (model, single-sequence ablation, baseline) at its stored thresholds."""
     import hf_models  # noqa: F401  registers E1 with the Auto classes
     from transformers import AutoModelForTokenClassification, AutoTokenizer

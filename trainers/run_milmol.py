@@ -295,7 +295,7 @@ def main(argv=None) -> Optional[dict]:
     return metrics
 
 
-def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository next to the 2D baseline (refit on the same training split)."""
     import hf_models  # noqa: F401  registers milmol with the Auto classes
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -134,7 +134,7 @@ def main(argv=None) -> Optional[dict]:
     return metrics
 
 
-def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository, next to the baseline, at the model's stored threshold."""
     import hf_models  # noqa: F401  registers mirLM with the Auto classes
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer

@@ -268,7 +268,7 @@ def main(argv=None) -> Optional[dict]:
     return metrics
 
 
-def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository next to nearest-neighbour retrieval (the text-only baseline's numbers
     from training stay in the repository's metrics.json)."""
     import hf_models  # noqa: F401

@@ -146,7 +146,7 @@ def _trained_on(model_dir) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None) -> dict:
+def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository next to the baseline (embedded data: the atlas it was trained on)."""
     import hf_models  # noqa: F401  registers TissueBERT with the Auto classes
     from transformers import AutoModelForSequenceClassification

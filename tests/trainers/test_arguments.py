@@ -20,7 +20,7 @@ def test_preset_then_config_file_then_command_line(tmp_path):
 
 
 def test_dashed_flags_are_accepted():
-    _, training = parse_training_arguments("mirlm", TYPES, ["--preset", "tiny", "--output-dir", "x", "--learning-rate", "0.5"])
+    _, training = parse_training_arguments("mirlm", TYPES, ["--preset", "tiny", "--output_dir", "x", "--learning-rate", "0.5"])
     assert training.output_dir == "x" and training.learning_rate == 0.5
 
 

@@ -17,21 +17,21 @@ def test_list_shows_every_preset_with_its_cost(capsys):
 
 
 def test_export_writes_an_untrained_repository(tmp_path, capsys):
-    biohf(["export", "mirlm", "--preset", "tiny", "--output-dir", str(tmp_path / "repo")])
+    biohf(["export", "mirlm", "--preset", "tiny", "--output_dir", str(tmp_path / "repo")])
     config = json.loads((tmp_path / "repo" / "config.json").read_text())
     assert config["hidden_size"] == 32 and "AutoModel" in config["auto_map"]
     assert "untrained" in capsys.readouterr().out
 
 
 def test_push_without_network_says_what_to_do(tmp_path):
-    biohf(["export", "mirlm", "--preset", "tiny", "--output-dir", str(tmp_path / "repo")])
+    biohf(["export", "mirlm", "--preset", "tiny", "--output_dir", str(tmp_path / "repo")])
     with pytest.raises(PushError, match="(?i)offline|token"):
         biohf(["push", str(tmp_path / "repo"), "--repo-id", "someone/mirlm-test"])
 
 
 def test_unknown_family_and_stray_arguments_are_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        biohf(["export", "nope", "--output-dir", str(tmp_path)])
+        biohf(["export", "nope", "--output_dir", str(tmp_path)])
     assert "invalid choice: 'nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         biohf(["list", "--bogus"])
@@ -40,7 +40,7 @@ def test_unknown_family_and_stray_arguments_are_errors(tmp_path, capsys):
 def test_train_refuses_a_folder_holding_other_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(SystemExit, match="already holds other files"):
-        biohf(["train", "mirlm", "--preset", "tiny", "--output-dir", str(tmp_path)])
+        biohf(["train", "mirlm", "--preset", "tiny", "--output_dir", str(tmp_path)])
     assert (tmp_path / "notes.txt").read_text() == "mine" and not (tmp_path / "checkpoints").exists()
 
 
@@ -58,7 +58,7 @@ def test_demo_goes_on_after_a_failing_family_and_exits_non_zero(tmp_path, monkey
     scripts = {"mirlm": types.SimpleNamespace(main=broken), "tissuebert": types.SimpleNamespace(main=working)}
     monkeypatch.setattr(cli, "_script", scripts.__getitem__)
     with pytest.raises(SystemExit, match="1 family failed: mirlm"):
-        biohf(["demo", "--output-dir", str(tmp_path), "--families", "mirlm", "tissuebert"])
+        biohf(["demo", "--output_dir", str(tmp_path), "--families", "mirlm", "tissuebert"])
     captured = capsys.readouterr()
     assert "RuntimeError: disk full" in captured.err
     assert "tissuebert" in captured.out and "0.900" in captured.out and "0.500" in captured.out

@@ -16,14 +16,14 @@ from trainers.cli import main as biohf
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     output = tmp_path_factory.mktemp("e1") / "repo"
-    biohf(["train", "e1", "--preset", "tiny", "--output-dir", str(output)])
+    biohf(["train", "e1", "--preset", "tiny", "--output_dir", str(output)])
     return output
 
 
 @pytest.fixture(scope="module")
 def cross_validated(tmp_path_factory):
     output = tmp_path_factory.mktemp("e1cv") / "repo"
-    biohf(["train", "e1", "--preset", "tiny", "--output-dir", str(output), "--cv", "2", "--max_steps", "3",
+    biohf(["train", "e1", "--preset", "tiny", "--output_dir", str(output), "--cv", "2", "--max_steps", "3",
            "--lora_r", "4", "--early_stopping_patience", "2"])
     return output
 
@@ -65,7 +65,7 @@ def test_diagnostics_are_logged_every_logging_step(trained):
 def test_resume_continues_and_keeps_the_prototypes(trained):
     (checkpoint,) = trained.glob("checkpoints/checkpoint-*")  # the best one is kept (save_total_limit 1)
     before = load_file(checkpoint / "e1_heads.safetensors")["prototypes"]
-    biohf(["train", "e1", "--preset", "tiny", "--output-dir", str(trained), "--max_steps", "9", "--save_total_limit", "5"])
+    biohf(["train", "e1", "--preset", "tiny", "--output_dir", str(trained), "--max_steps", "9", "--save_total_limit", "5"])
     state = json.loads((trained / "checkpoints" / "checkpoint-9" / "trainer_state.json").read_text())
     assert state["global_step"] == 9
     steps = [e["step"] for e in state["log_history"] if "loss" in e]

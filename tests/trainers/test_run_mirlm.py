@@ -13,7 +13,7 @@ from trainers.cli import main as biohf
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     output = tmp_path_factory.mktemp("mirlm") / "repo"
-    biohf(["train", "mirlm", "--preset", "tiny", "--output-dir", str(output), "--max_steps", "4"])
+    biohf(["train", "mirlm", "--preset", "tiny", "--output_dir", str(output), "--max_steps", "4"])
     return output
 
 
@@ -50,7 +50,7 @@ def test_metrics_and_card_report_model_and_baseline(trained):
 def test_training_resumes_from_the_last_checkpoint(trained, tmp_path):
     state = json.loads(next(trained.glob("checkpoints/checkpoint-*/trainer_state.json")).read_text())
     assert state["global_step"] == 4
-    biohf(["train", "mirlm", "--preset", "tiny", "--output-dir", str(trained), "--max_steps", "6"])
+    biohf(["train", "mirlm", "--preset", "tiny", "--output_dir", str(trained), "--max_steps", "6"])
     state = json.loads((trained / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     assert any(entry.get("step") == 6 for entry in state["log_history"])
