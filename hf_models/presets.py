@@ -71,6 +71,15 @@ PRESETS = {
                              bos_token_id=1, eos_token_id=2, pad_token_id=2),
             gca_num_heads=4, gca_relative_window=24, site_context_window=24, resampler_depth=2, resampler_num_heads=4, resampler_head_dim=16, num_media_tokens=8,
             delta_token_id=49152, protein_max_length=512),
+        # MutaDescribe: the demo model with proteins up to 1,024 residues (the longest in MutaPLM's release).
+        "mutadescribe": dict(
+            protein_config=dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=256),
+            text_config=dict(model_type="llama", vocab_size=49153, hidden_size=576, num_hidden_layers=30,
+                             num_attention_heads=9, num_key_value_heads=3, head_dim=64, intermediate_size=1536,
+                             max_position_embeddings=8192, rms_norm_eps=1e-5, rope_theta=100000.0,
+                             bos_token_id=1, eos_token_id=2, pad_token_id=2),
+            gca_num_heads=4, gca_relative_window=24, site_context_window=24, resampler_depth=2, resampler_num_heads=4, resampler_head_dim=16, num_media_tokens=8,
+            delta_token_id=49152, protein_max_length=1024),
         # The seed's scale: ESM-2 650M (esm2_t33_650M_UR50D) + Llama-3.1-8B-Instruct (+ <delta_P> = id 128256).
         "base": dict(
             protein_config=dict(hidden_size=1280, num_hidden_layers=33, num_attention_heads=20, intermediate_size=5120),
@@ -92,6 +101,8 @@ _FAMILY_COST_NOTES = {
     ("mutation2text", "demo"): "SmolLM2-135M, adapter pre-training (2 epochs of 16,288 mutations, no LLM) + 18 + 31 + 31 "
                                "steps (stage 1, stage 2, text-only baseline) + evaluation: 14-17 min wall (12.5 CPU-min) "
                                "on 2 shared CPU cores at load 1-3 (measured)",
+    ("mutation2text", "mutadescribe"): "SmolLM2-135M on MutaDescribe's 100 training rows: stage 1 + stage 2 + text-only "
+                                       "baseline + greedy descriptions of the test rows (see docs/mutation2text.md for the measured time)",
     ("mutation2text", "base"): "Llama-3.1-8B-Instruct + ESM-2 650M: a multi-GPU DeepSpeed ZeRO-2 run (not run here)",
     ("milmol", "demo"): "1,491 embedded molecules, 3 + 3 networks (model and single-instance baseline): 4.8 min wall / 5.7 min CPU with featurisation (2 processes), 2.5 min wall cached, on 2 shared CPU cores (measured)",
 }
