@@ -252,19 +252,48 @@ def main(argv=None) -> Optional[dict]:
 
 def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository next to nearest-neighbour retrieval (the text-only baseline's numbers
-    from training stay in the repository's metrics.json)."""
+    from training stay in the repository's metrics.json).
+
+    With `--train_file` (the family options in `argv`), `data` is a test file scored whole (e.g. MutaDescribe's
+    test_easy.csv; `--text_column`, `--with_function`, `--skip_empty_text` as in training; by default those the
+    repository was trained with) and retrieval reads the training file. Without, `data` (or the embedded generator)
+    is split by protein as in training and its test split is scored."""
+    import argparse
+
     import hf_models  # noqa: F401
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model, processor = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    from datasets_scripts.mutation2text.builder import build_split_files
+
     trained = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
-    splits = build_mutation2text_dataset(data, size=trained.get("data_size", "demo"), seed=trained.get("dataset_seed", 0))
-    test = splits["test"]
-    if trained.get("num_test_examples") and data is None:
-        test = test.select(range(min(trained["num_test_examples"], len(test))))
-    report = evaluate_systems(test, splits["train"], model=model.eval(), processor=processor)
+    parser = argparse.ArgumentParser(prog="biohf evaluate mutation2text")
+    parser.add_argument("--train_file", help="training file for retrieval; `--data` is then scored whole")
+    parser.add_argument("--text_column", default=trained.get("text_column", "uniprot_description"))
+    parser.add_argument("--with_function", action="store_true", default=trained.get("with_function", False))
+    parser.add_argument("--skip_empty_text", action="store_true")
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--max_new_tokens", type=int, default=48)
+    options = parser.parse_args(list(argv))
+    model, processor = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    skipped = {}
+    if options.train_file:
+        if not data:
+            raise ValueError("--train_file needs --data: the test file to score")
+        splits = build_split_files(options.train_file, data, options.train_file, skipped=skipped,
+                                   text_column=options.text_column, with_function=options.with_function,
+                                   skip_empty_text=options.skip_empty_text)
+        test = splits["test"]
+    else:
+        splits = build_mutation2text_dataset(data, size=trained.get("data_size", "demo"), seed=trained.get("dataset_seed", 0))
+        test = splits["test"]
+        if trained.get("num_test_examples") and data is None:
+            test = test.select(range(min(trained["num_test_examples"], len(test))))
+    check_protein_lengths({"test": test}, model.config.protein_max_length)
+    report = evaluate_systems(test, splits["train"], model=model.eval(), processor=processor,
+                              batch_size=options.batch_size, max_new_tokens=options.max_new_tokens)
     report.pop("predictions")
     report["data"] = data or trained.get("data", "embedded generator")
+    report["skipped_rows"] = {name: len(lines) for name, lines in skipped.items()}
     if output:
         Path(output).write_text(json.dumps(report, indent=2))
     return report

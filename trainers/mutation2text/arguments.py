@@ -17,7 +17,7 @@ class Mutation2TextArguments:
     preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/mutation2text_<preset>.yaml"})
     stage: str = field(default="both", metadata={"help": "1 (adapters), 2 (LoRA, from a stage-1 model) or both"})
     data: Optional[str] = field(default=None, metadata={"help": "JSONL (notes format), MutaDescribe CSV or a saved DatasetDict, split 80/10/10 by protein; default: embedded generator"})
-    train_file: Optional[str] = field(default=None, metadata={"help": "published splits as given: the training file (with --test_file, and --validation_file or 10 % of the training proteins held out)"})
+    train_file: Optional[str] = field(default=None, metadata={"help": "published splits as given: the training file (with --test_file, and --validation_file or a tenth of the training proteins held out)"})
     validation_file: Optional[str] = field(default=None, metadata={"help": "the validation file of --train_file (choices are made on it)"})
     test_file: Optional[str] = field(default=None, metadata={"help": "the test file of --train_file (scored once, for the report)"})
     text_column: str = field(default="uniprot_description", metadata={"help": "MutaDescribe CSV: the text column (uniprot_description, GPT_description or all_description)"})
