@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "trainers" / "mutation2text").glob("*.py"))
 
@@ -25,6 +27,7 @@ def test_no_library_module_imports_a_run_script():
     assert LIBRARY and not {name: mods for name, mods in offenders.items() if mods}
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch / transformers / datasets: ~30 s on 2 loaded cores
 def test_pretraining_as_a_module_loads_its_classes_once():
     # `python -m trainers.mutation2text.pretraining` used to import the run script, which imported the module back
     # under its package name: two copies of every class. Its --help now runs without the script being loaded.

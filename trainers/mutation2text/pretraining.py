@@ -171,7 +171,7 @@ def _labelled(dataset: Dataset) -> Dataset:
 def pretraining_data(splits, args) -> Dataset:
     """The pre-training rows (see the module docstring), with their class labels; rows without a class dropped."""
     train = _labelled(splits["train"])
-    if args.data is not None or getattr(args, "train_file", None) or not args.pretrain_data_size:
+    if args.data is not None or args.train_file or not args.pretrain_data_size:
         return train
     held_out = set(splits["validation"]["wild_type"]) | set(splits["test"]["wild_type"])
     extra = generate_splits(args.pretrain_data_size, args.dataset_seed + 1)["train"]
