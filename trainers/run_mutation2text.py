@@ -207,7 +207,9 @@ def main(argv=None) -> Optional[dict]:
         report, plots_dir / "fact_accuracy.png",
         {"model": "mutation2text", "baseline": "text-only LLM", "retrieval": "nearest-neighbour retrieval"})
     if args.train_file:
-        data_name = f"train {args.train_file}, validation {args.validation_file or '10 % of the training proteins'}, test {args.test_file}"
+        # file names only: the card ships to the Hub, the local folders mean nothing there
+        validation = Path(args.validation_file).name if args.validation_file else "a tenth of the training proteins"
+        data_name = f"train {Path(args.train_file).name}, validation {validation}, test {Path(args.test_file).name}"
     else:
         data_name = args.data or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})"
     metrics = {
