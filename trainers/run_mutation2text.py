@@ -5,6 +5,11 @@ test split next to the baselines, and leave the output folder as a complete Hub 
     python -m trainers.run_mutation2text --preset demo [--stage 1|2|both] [--data PATH] [--output_dir DIR] \
         [--language_model smollm2|random|NAME] [--protein_encoder facebook/esm2_t33_650M_UR50D] \
         [any TrainingArguments, e.g. --learning_rate 2e-4 --num_train_epochs 2]
+    python -m trainers.run_mutation2text --preset mutadescribe --train_file train.csv --validation_file val.csv \
+        --test_file test_easy.csv [--text_column uniprot_description] [--with_function] [--skip_empty_text] \
+        [--max_train_examples 25]                     # published split files as given (MutaDescribe)
+
+Arguments: `trainers/mutation2text/arguments.py` (with the data they name), importable without this script.
 
     stage 1   (a) with --pretrain_epochs > 0, adapter pre-training without the LLM (`mutation2text.pretraining`):
               the adapters learn the effect class named in the descriptions, on many generated mutations;
