@@ -49,6 +49,10 @@ PRESETS = {
         "demo": dict(fingerprint_bits=256, num_conformers=8, mol_hidden=128, mol_layers=2, inst_hidden=64, inst_layers=2,
                      proj_dim=64, attn_heads=4, mixer_hidden=64, mixer_layers=2, drop_path_rate=0.05, ensemble_size=3,
                      conformer_contrast=True, attn_topk=4),
+        # The real EUOS25 data (trainers/configs/milmol_euos25.yaml): Morgan 1024, 4 conformers, 2 networks averaged.
+        "euos25": dict(fingerprint_bits=1024, num_conformers=4, mol_hidden=256, mol_layers=2, inst_hidden=64, inst_layers=2,
+                       proj_dim=64, attn_heads=4, mixer_hidden=128, mixer_layers=2, mol_dropout=0.2, drop_path_rate=0.05,
+                       ensemble_size=2, conformer_contrast=True),
         # The seed's search space at its lower widths (mol 1024, inst 256, proj 512, 8 heads, mixer 512).
         "base": dict(mol_hidden=1024, mol_layers=3, inst_hidden=256, inst_layers=3, proj_dim=512, attn_heads=8,
                      mixer_hidden=512, mixer_layers=3),

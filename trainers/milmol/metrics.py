@@ -7,7 +7,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names) -> dict:
     """
     labels (M, T) 0/1 with NaN = missing, scores (M, T). Per task: ap_<task>, roc_auc_<task>, n_pos_<task>; then
-    macro_ap (mean AP), min_ap (worst-task AP), macro_roc_auc, over the tasks with both classes present (a task
+    macro_ap (mean AP), min_ap (worst-task AP), macro_roc_auc, min_roc_auc (worst-task ROC AUC, the EUOS25
+    challenge's metric is the ROC AUC), over the tasks with both classes present (a task
     without positives or negatives in the split has no AP: it is reported as None and left out of the means).
     """
     labels, scores = np.asarray(labels, dtype=np.float64), np.asarray(scores, dtype=np.float64)
@@ -26,6 +27,7 @@ def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names) -> dict:
     out["macro_ap"] = float(np.mean(aps)) if aps else None
     out["min_ap"] = float(np.min(aps)) if aps else None
     out["macro_roc_auc"] = float(np.mean(aucs)) if aucs else None
+    out["min_roc_auc"] = float(np.min(aucs)) if aucs else None
     return out
 
 
