@@ -97,6 +97,7 @@ def write_repository(model, trainers, tokenizer, splits, args, training_args, ou
         "headline_metrics": HEADLINE_METRICS,
         "data": describe_data(args), "featurisation": build_summary(splits),
         "data_size": args.data_size, "dataset_seed": args.dataset_seed, "split_kind": args.split, "preset": args.preset,
+        "sample": args.sample, "on_no_conformer": args.on_no_conformer,
         "prevalence": {name: dict(zip(tasks, prevalence(splits[name]).round(4).tolist())) for name in ("train", "validation", "test")},
         "train_runtime_s": sum(runtimes) if None not in runtimes else None,
         "global_step": global_step, "ensemble_size": config.ensemble_size,
@@ -195,7 +196,8 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
     splits = build_milmol_dataset(data, tokenizer, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0),
-                                  split=trained_on.get("split_kind", "scaffold"))
+                                  split=trained_on.get("split_kind", "scaffold"), sample=trained_on.get("sample") or None,
+                                  on_no_conformer=trained_on.get("on_no_conformer", "2d_only"))
     test = splits["test"]
     report = {"split": "test", "model": model_metrics(predict_split(model, test), test, model.config.task_names)}
     train = splits["train"]
