@@ -49,10 +49,10 @@ PRESETS = {
         "demo": dict(fingerprint_bits=256, num_conformers=8, mol_hidden=128, mol_layers=2, inst_hidden=64, inst_layers=2,
                      proj_dim=64, attn_heads=4, mixer_hidden=64, mixer_layers=2, drop_path_rate=0.05, ensemble_size=3,
                      conformer_contrast=True, attn_topk=4),
-        # The real EUOS25 data (trainers/configs/milmol_euos25.yaml): Morgan 1024, 4 conformers, 2 networks averaged.
+        # The real EUOS25 data (trainers/configs/milmol_euos25.yaml): Morgan 1024, 4 conformers, one network (CPU budget).
         "euos25": dict(fingerprint_bits=1024, num_conformers=4, mol_hidden=256, mol_layers=2, inst_hidden=64, inst_layers=2,
                        proj_dim=64, attn_heads=4, mixer_hidden=128, mixer_layers=2, mol_dropout=0.2, drop_path_rate=0.05,
-                       ensemble_size=2, conformer_contrast=True),
+                       ensemble_size=1, conformer_contrast=True),
         # The seed's search space at its lower widths (mol 1024, inst 256, proj 512, 8 heads, mixer 512).
         "base": dict(mol_hidden=1024, mol_layers=3, inst_hidden=256, inst_layers=3, proj_dim=512, attn_heads=8,
                      mixer_hidden=512, mixer_layers=3),
@@ -97,6 +97,9 @@ _FAMILY_COST_NOTES = {
                                "steps (stage 1, stage 2, text-only baseline) + evaluation: 14-17 min wall (12.5 CPU-min) "
                                "on 2 shared CPU cores at load 1-3 (measured)",
     ("mutation2text", "base"): "Llama-3.1-8B-Instruct + ESM-2 650M: a multi-GPU DeepSpeed ZeRO-2 run (not run here)",
+    ("milmol", "euos25"): "EUOS25 sampled mode (4,000 of 68,972 molecules, 4 conformers): featurising 22 min wall with 1 process "
+                          "at load 5-10 (83 CPU ms/mol; all 68,972: 0.8 h projected on 2 idle cores, benchmarks/milmol_featurize.py), "
+                          "then the model, single-instance and 3D-off ablation from the cache: 3-6 min wall / 60 s CPU (measured)",
     ("milmol", "demo"): "1,491 embedded molecules, 3 + 3 networks (model and single-instance baseline): 4.8 min wall / 5.7 min CPU with featurisation (2 processes), 2.5 min wall cached, on 2 shared CPU cores (measured)",
 }
 _COST_NOTES = {

@@ -76,6 +76,11 @@ def write_repository(model, trainers, tokenizer, splits, args, training_args, ou
         metrics["without_conformers"] = task_metrics(labels, without_conformers["test"]["probs"], tasks)
         metrics["without_conformers_validation"] = task_metrics(np.asarray(splits["validation"]["labels"], dtype=np.float64),
                                                                 without_conformers["validation"]["probs"], tasks)
+    if "sampling_weight" in test.column_names:  # sampled mode: the same scores, weighted back to the whole set's distribution
+        weights = np.asarray(test["sampling_weight"], dtype=np.float64)
+        names = {"milmol": "model", "2D logistic regression": "baseline", "single-instance (mean over conformers)": "single_instance",
+                 "same model, 3D branch off": "without_conformers"}
+        metrics["reweighted"] = {names[name]: task_metrics(labels, score, tasks, sample_weight=weights) for name, score in scores.items()}
     validation = splits["validation"]
     validation_prediction = predict_split(model, validation, training_args.per_device_eval_batch_size)
     validation_labels = np.asarray(validation["labels"], dtype=np.float64)

@@ -205,8 +205,12 @@ def _records_columns(table, tokenizer, num_proc, cache_dir, on_no_conformer: str
     index = [i for i, _ in keep]
     block = {k: table[k][index] for k in ("labels", "label_weights", "aux_abs", "fluo_base")}
     width = max([tokenizer.num_conformers] + [r["num_conformers"] for _, r in keep])
+    extras = None
+    if sampling:  # the inverse-probability weight of each sampled molecule (metrics on the whole set's distribution)
+        weights = sampling.pop("inverse_probability_weight")
+        extras = {"sampling_weight": [weights[i] for i in index]}
     columns = _assemble([table["ids"][i] for i in index], [r["canonical_smiles"] for _, r in keep],
-                        [r["x2d"] for _, r in keep], [r["x3d"] for _, r in keep], block, width, tokenizer.n_features_3d)
+                        [r["x2d"] for _, r in keep], [r["x3d"] for _, r in keep], block, width, tokenizer.n_features_3d, extras)
     return columns, failed, [table["split"][i] for i in index], notes, sampling
 
 

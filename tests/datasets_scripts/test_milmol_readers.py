@@ -112,6 +112,10 @@ def test_data_source_finds_the_challenge_files(tmp_path):
     assert data_source(str(paths[0]))[0] == "euos25_tasks"
 
 
+def overlap(labels):
+    return int(((labels[:, 1] == 1) & (labels[:, 2] == 1)).sum())
+
+
 def test_rare_positive_sample_keeps_every_rare_positive():
     rng = np.random.default_rng(0)
     labels = np.zeros((1000, 3))
@@ -123,6 +127,12 @@ def test_rare_positive_sample_keeps_every_rare_positive():
     assert labels[rows, 1].sum() == 12 and labels[rows, 2].sum() == 30
     assert summary["rare_positives_kept"] == int(((labels[:, 1] == 1) | (labels[:, 2] == 1)).sum())
     assert summary["prevalence_sample"][1] > summary["prevalence_all"][1]
+    weights = summary["inverse_probability_weight"]
+    assert sorted(weights) == rows and summary["fill_probability"] == pytest.approx((200 - 42 + overlap(labels)) / (1000 - 42 + overlap(labels)))
+    rare = (labels[:, 1] == 1) | (labels[:, 2] == 1)
+    assert all(weights[i] == 1.0 for i in rows if rare[i]) and all(weights[i] == 1 / summary["fill_probability"] for i in rows if not rare[i])
+    assert sum(weights.values()) == pytest.approx(1000)  # the weights restore the whole set's size
+    assert rare_positive_sample(labels, 100, seed=1)[0] == sorted(set(rows) & set(rare_positive_sample(labels, 100, seed=1)[0]))  # nested
     with pytest.raises(ValueError, match=f"cannot keep the {summary['rare_positives_kept']} positives"):
         rare_positive_sample(labels, 20)
 

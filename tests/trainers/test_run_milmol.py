@@ -117,12 +117,13 @@ def test_euos25_challenge_files_train_and_predict_a_submission(tmp_path, cache):
     data.mkdir()
     paths = write_task_files(data, smiles=smiles)  # the fixture's labels, repeated
     output = tmp_path / "repo"
-    argv = ["--preset", "tiny", "--output_dir", str(output), "--cache_dir", cache, "--split", "random", "--ablation_2d", "true"]
+    argv = ["--preset", "tiny", "--output_dir", str(output), "--cache_dir", cache, "--split", "random", "--ablation_2d", "true", "--sample", "18"]
     for path in paths:
         argv += ["--train_file", str(path)]
     metrics = run_milmol.main(argv)
     assert metrics["featurisation"]["source"] == "euos25_tasks" and len(metrics["featurisation"]["tasks_found"]) == 4
-    assert {"without_conformers", "thresholds", "imbalance"} <= set(metrics) and "min_roc_auc" in metrics["model"]
+    assert {"without_conformers", "thresholds", "imbalance", "reweighted"} <= set(metrics) and "min_roc_auc" in metrics["model"]
+    assert metrics["featurisation"]["sampling"]["molecules"] == 18 and metrics["model"]["n"] + 0 <= 18
     assert (output / "featurisation_report.csv").is_file()
     test_file = tmp_path / "euos25_challenge_test.csv"
     pd.DataFrame({"ID": ["t2", "t1", "t3"], "SMILES": ["c1ccccc1", "CCO", "C1CC"]}).to_csv(test_file, index=False)
