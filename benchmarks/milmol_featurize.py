@@ -17,6 +17,7 @@ the time, in the JSON), and from CPU time alone (CPU s per molecule x 68,972 / 2
 """
 import argparse
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def run(args) -> dict:
             if a["error"] != b["error"] or (a["x3d"] is not None and not np.array_equal(a["x3d"], b["x3d"])):
                 raise AssertionError(f"{name} featurises {a['smiles']} differently")
     times, cpu = interleaved_medians(paths, args.warmup, args.repeats)
+    shutil.rmtree(warm)
     n = len(smiles)
     parallel = {"molecules": n, "conformers_per_molecule": featurizer.num_conformers,
                 **{f"{name}_mol_per_s": n / seconds for name, seconds in times.items()},

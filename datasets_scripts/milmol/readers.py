@@ -233,6 +233,8 @@ def read_smiles_table(path, require_labels: bool = True) -> dict:
                          f"{', '.join(LEADERBOARD_COLUMNS)}); the file has the columns {list(table.columns)}")
     for task in present:
         table[task] = _binary_labels(table[task], path, task, allow_missing=True)
+    if require_labels and all(table[task].isna().all() for task in present):
+        raise ValueError(f"{path}: the label column(s) {present} hold no label (every cell is empty); nothing to train on")
     id_column = next((c for c in ID_COLUMNS if c in table.columns), None)
     ids = table[id_column].astype(str).tolist() if id_column else [f"mol{i}" for i in range(len(table))]
     return {"ids": ids, "smiles": table[column].fillna("").astype(str).tolist(),

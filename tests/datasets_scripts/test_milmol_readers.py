@@ -80,6 +80,10 @@ def test_a_training_file_without_label_columns_is_an_error_naming_its_columns(tm
     path = write_task_files(tmp_path)[0]
     with pytest.raises(ValueError, match=r"no label column found for training.*\['N', 'SMILES', 'Transmittance \(qualitative\)'\]"):
         read_smiles_table(path)
+    empty = tmp_path / "empty_labels.csv"
+    pd.DataFrame({"SMILES": ["CCO", "CCN"], "Transmittance_340": [None, None]}).to_csv(empty, index=False)
+    with pytest.raises(ValueError, match=r"label column\(s\) \['Transmittance_340'\] hold no label"):
+        read_smiles_table(empty)
     x2d = pd.DataFrame({"ID": ["a", "b"], "curated_SMILES": ["CCO", "CCN"], "f": [1.0, 2.0]})
     x3d = pd.DataFrame({"ID": ["a", "b"], "conf_id": [0, 0], "g": [1.0, 2.0]})
     x2d.to_csv(tmp_path / "t_2d.csv", index=False)
