@@ -41,6 +41,8 @@ PRESETS = {
         # The notes: chr1 subset (4,381 regions), MLP 512 -> 512 -> 1024; region transformer 512 wide, 4 layers.
         "base": dict(num_regions=4381, region_dropout=0.1),
         "genome": dict(num_regions=51089, region_dropout=0.1),
+        # A reference atlas' probes (Moss et al. 2018: 6,105 probes x 25 cell types); sizes set from the data.
+        "atlas": dict(num_regions=6105, projection_size=256, mlp_hidden_sizes=[256, 256], mlp_dropout=0.2, region_dropout=0.2),
     },
     "milmol": {
         "tiny": dict(fingerprint_bits=64, num_conformers=3, mol_hidden=32, mol_layers=1, inst_hidden=16, inst_layers=1,
@@ -87,6 +89,7 @@ PRESETS = {
 _FAMILY_COST_NOTES = {
     ("mirlm", "demo"): "3 epochs of the embedded data: 8 min on 2 CPU cores (measured, make demo)",
     ("tissuebert", "demo"): "sample-level MLP on the embedded atlas: under a minute on 2 CPU cores (measured)",
+    ("tissuebert", "atlas"): "MLP on a reference atlas' simulated samples: minutes on 2 CPU cores (measured)",
     ("tissuebert", "base"): "the notes' model size; on the full embedded atlas (4,381 regions) 3 min on 2 CPU cores (measured)",
     ("e1", "demo"): "1,000 embedded families, 8 epochs: 5 min wall, 5 min CPU on 2 shared CPU cores (measured)",
     ("mutation2text", "demo"): "SmolLM2-135M, adapter pre-training (2 epochs of 16,288 mutations, no LLM) + 18 + 31 + 31 "
