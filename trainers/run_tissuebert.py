@@ -33,8 +33,8 @@ from modeling.tissuebert.configuration_tissuebert import MODEL_KINDS, TissueBERT
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
 from trainers.arguments import family_config, parse_training_arguments, repository_folder
 from trainers.plots import plot_training_curves
-from trainers.tissuebert.atlas_evaluation import (classification_curve, mixture_curve, mixture_split_report, parse_depths,
-                                                   real_mixtures)
+from trainers.tissuebert.atlas_evaluation import (atlas_of, classification_curve, mixture_curve, mixture_split_report,
+                                                   parse_depths, real_mixtures)
 from trainers.tissuebert.evaluation import evaluate_tissuebert, fit_baseline
 from trainers.tissuebert.plots import plot_confusion, plot_depth_curve, plot_missing_curve, plot_region_attention
 from trainers.tissuebert.trainer import TissueBERTTrainer
@@ -128,7 +128,9 @@ def atlas_report(args, model, table, splits, atlas, simulation, baseline, batch_
                   **mixture_split_report(model, table, splits["test"], atlas, simulation, batch_size),
                   "curves": mixture_curve(model, atlas, simulation, depths, args.eval_samples, args.dataset_seed, batch_size)}
         if args.mixtures_file:
-            report["real_mixtures"] = real_mixtures(model, atlas, args.mixtures_file, model.config.min_region_overlap, batch_size)
+            report["real_mixtures"] = real_mixtures(model, atlas, args.mixtures_file, model.config.min_region_overlap,
+                                                    simulation, [d for d in depths if d is not None],
+                                                    seed=args.dataset_seed, batch_size=batch_size)
         return report
     return {"depth_curve": classification_curve(model, baseline, atlas, simulation, depths, args.eval_samples,
                                                 args.dataset_seed, batch_size)}
@@ -237,6 +239,11 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     trained_on = _trained_on(model_dir)
     seed = trained_on.get("dataset_seed", 0)
+    if model.config.model_kind == "mixture":
+        report = evaluate_mixture_model(model, data, argv, seed)
+        if output:
+            Path(output).write_text(json.dumps(report, indent=2))
+        return report
     table = load_samples(data, size=trained_on.get("data_size", "demo"), seed=seed, num_regions=trained_on.get("atlas_regions"))
     if table.num_regions != model.config.num_regions:
         raise SystemExit(f"the data have {table.num_regions} regions, the model takes {model.config.num_regions}")
@@ -246,6 +253,34 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
     report["data"] = data or trained_on.get("data", "embedded methylation atlas")
     if output:
         Path(output).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def evaluate_mixture_model(model, data: Optional[str], argv, seed: int) -> dict:
+    """
+    `biohf evaluate tissuebert --model DIR --data MIXTURES.csv [--eval_depths 10,1] [--draws 40] [--curves]`: a
+    mixture model on real mixtures named by composition, as given and read at simulated depths, next to NNLS on the
+    atlas the model holds; `--curves` adds fresh simulated cfDNA-like and general mixtures per depth.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="biohf evaluate tissuebert (mixture model)")
+    parser.add_argument("--eval_depths", default="10,3,1")
+    parser.add_argument("--draws", type=int, default=40, help="read samples of each real mixture per depth")
+    parser.add_argument("--curves", action="store_true", help="also fresh simulated mixtures per depth")
+    parser.add_argument("--eval_samples", type=int, default=250)
+    options = parser.parse_args(list(argv))
+    if data is None:
+        raise SystemExit("a mixture model is evaluated on --data MIXTURES (probe x mixture, names such as Monocytes90_Breast10)")
+    atlas = atlas_of(model)
+    simulation = SimulationConfig(**{k: tuple(v) if k == "blood_columns" else v
+                                     for k, v in (model.config.simulation or {}).items() if k not in ("samples", "seed")})
+    depths = parse_depths(options.eval_depths)
+    report = {"model_kind": "mixture", "baseline_name": "NNLS", "data": data,
+              "real_mixtures": real_mixtures(model, atlas, data, model.config.min_region_overlap, simulation,
+                                             [d for d in depths if d is not None], options.draws, seed)}
+    if options.curves:
+        report["curves"] = mixture_curve(model, atlas, simulation, depths, options.eval_samples, seed)
     return report
 
 

@@ -17,7 +17,7 @@ MODEL_KINDS = ("sample", "region_attention", "region", "mixture")
 
 class TissueBERTConfig(PretrainedConfig):
     r"""
-    Configuration shared by the three TissueBERT models. `model_kind` says which one a repository holds:
+    Configuration shared by the four TissueBERT models. `model_kind` says which one a repository holds:
 
     - `"sample"` ([`TissueBERTForSampleClassification`], the working model of the design notes): per-region mean
       methylation of a whole sample -> linear projection `num_regions -> projection_size` -> MLP

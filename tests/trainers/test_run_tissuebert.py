@@ -145,6 +145,9 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     real = metrics["real_mixtures"]
     assert real["probes_used"] == 59 and real["nnls"]["mae"] < 1e-3  # exact mixtures of the atlas, one probe absent
     assert real["model"]["mae"] < 1e-3  # the fit recovers an exact mixture whatever the prior says
+    assert [p["depth"] for p in real["at_depth"]] == ["2x"] and real["at_depth"][0]["nnls"]["n"] == 2 * 40
+    report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4"])  # the atlas the model holds
+    assert report["real_mixtures"]["model"]["mae"] < 1e-3 and report["real_mixtures"]["at_depth"][0]["model"]["n"] == 8
     biohf(["predict", "tissuebert", "--model", str(folder), "--input", str(mixtures), "--output", str(tmp_path / "p.csv"),
            "--truth_from_names"])
     rows = list(csv.DictReader(open(tmp_path / "p.csv")))

@@ -10,7 +10,8 @@ Evaluation of models trained on samples simulated from a reference atlas (`--tra
 import numpy as np
 from tqdm.auto import tqdm
 
-from datasets_scripts.tissuebert import at_depth, composition_from_name, read_array_matrix, simulate_samples
+from datasets_scripts.tissuebert import BetaMatrix, at_depth, composition_from_name, read_array_matrix, simulate_samples
+from datasets_scripts.tissuebert.simulate import read_samples_from
 from trainers.tissuebert.deconvolution import mixture_metrics, model_proportions, nnls_proportions, real_mixture_report
 from trainers.tissuebert.evaluation import predict_samples
 from trainers.tissuebert.metrics import tissue_metrics
@@ -88,8 +89,13 @@ def mixture_curve(model, atlas, simulation, depths, samples: int, seed: int, bat
     return curves
 
 
-def real_mixtures(model, atlas, path, min_overlap: float, batch_size: int = 64) -> dict:
-    """Model and NNLS on a file of real mixtures (probe x mixture; column names give the composition)."""
+def real_mixtures(model, atlas, path, min_overlap: float, simulation=None, read_depths=(), draws: int = 40,
+                  seed: int = 0, batch_size: int = 64) -> dict:
+    """
+    Model and NNLS on a file of real mixtures (probe x mixture; column names give the composition). With
+    `read_depths`, also `draws` read samples of each real mixture at each depth (binomial calls from its beta
+    values, `simulation`'s depth dispersion and missing calls): `at_depth` = [{depth, model, nnls}] metrics.
+    """
     mixtures = read_array_matrix(path)
     means = mixtures.aligned(atlas.probes, min_overlap)
     truth = np.array([[composition_from_name(name, atlas.samples).get(t, 0.0) for t in atlas.samples]
@@ -97,6 +103,28 @@ def real_mixtures(model, atlas, path, min_overlap: float, batch_size: int = 64) 
     present = ~np.isnan(means)
     model_pred = model_proportions(model, means, present.astype(np.float32), batch_size)
     report = real_mixture_report(mixtures.samples, truth, model_pred, nnls_proportions(atlas.values, means), atlas.samples)
-    report.update(file=str(path), probes_used=int(present.any(axis=0).sum()), repeated_rows=mixtures.repeated_rows)
+    report.update(file=str(path), probes_used=int(present.any(axis=0).sum()), repeated_rows=mixtures.repeated_rows,
+                  at_depth=[])
+    rng = np.random.default_rng(seed + EVAL_SEED_OFFSET + 500)
+    for depth in read_depths:
+        config = at_depth(simulation, depth)
+        reads = [read_samples_from(np.nan_to_num(beta), config, rng) for beta in means for _ in range(draws)]
+        read_means = np.where(np.repeat(present, draws, axis=0), np.stack([r[0] for r in reads]), np.nan).astype(np.float32)
+        coverage = np.stack([r[1] for r in reads]).astype(np.float32)
+        repeated_truth = np.repeat(truth, draws, axis=0)
+        report["at_depth"].append({
+            "depth": depth_label(depth), "draws_per_mixture": draws,
+            "model": mixture_metrics(repeated_truth, model_proportions(model, read_means, coverage, batch_size)),
+            "nnls": mixture_metrics(repeated_truth, nnls_proportions(atlas.values, read_means))})
     return report
+
+
+def atlas_of(model) -> BetaMatrix:
+    """The reference atlas a mixture model holds, as a `BetaMatrix` (probes = its regions, columns = its tissues)."""
+    config = model.config
+    if config.model_kind != "mixture" or not config.regions:
+        raise ValueError("only a mixture model holds its reference atlas; give --train_file ATLAS for this model")
+    reference = model.tissuebert.reference.detach().cpu().numpy().astype(np.float64)
+    return BetaMatrix(list(config.regions), [config.id2label[i] for i in range(config.num_labels)], reference,
+                      "the model's reference atlas")
 

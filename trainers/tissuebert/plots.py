@@ -62,6 +62,9 @@ def plot_region_attention(attention: np.ndarray, labels, tissues, path, top: int
     return path
 
 
+CURVE_TITLES = {"cfdna": "cfDNA-like (>= 80% blood)", "mixtures": "mixture"}
+
+
 def plot_depth_curve(curves: dict, folder, metric: str, ylabel: str, baseline_name: str) -> dict:
     """
     One figure per curve of a depth sweep, {name: [{"depth", "model": {metric}, <baseline key>: {metric}}]}: the
@@ -76,7 +79,8 @@ def plot_depth_curve(curves: dict, folder, metric: str, ylabel: str, baseline_na
         x = np.arange(len(points))
         ax.plot(x, [p["model"][metric] for p in points], "o-", label="TissueBERT")
         ax.plot(x, [p[baseline_key][metric] for p in points], "s--", label=baseline_name)
-        ax.set(xticks=x, xlabel="mean read depth per CpG", ylabel=ylabel, title=f"held-out simulated {name} samples")
+        ax.set(xticks=x, xlabel="mean read depth per CpG", ylabel=ylabel,
+               title=f"held-out simulated {CURVE_TITLES.get(name, name)} samples")
         ax.set_xticklabels([p["depth"] for p in points])
         ax.legend()
         fig.tight_layout()
