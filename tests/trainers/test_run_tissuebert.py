@@ -95,10 +95,11 @@ def test_training_from_beta_files_and_resuming(tmp_path, caplog):
     assert classify(str(samples / atlas.filenames[0].replace(".npz", ".beta")))["label"] in atlas.tissues
 
 
-ATLAS_TISSUES = ["BloodA", "BloodB", "Liver", "Lung", "Kidney"]
+# 12 cell types: more than 10, so label ids "10", "11" sort before "2" as JSON keys (a bug this catches).
+ATLAS_TISSUES = ["BloodA", "BloodB", "Liver", "Lung", "Kidney", "Colon", "Heart", "Brain", "Skin", "Bone", "Gut", "Thyroid"]
 
 
-def write_atlas(folder, probes: int = 60):
+def write_atlas(folder, probes: int = 120):
     """A hand-made reference atlas (probe x cell type, meth_atlas layout) and two mixtures named by composition."""
     rng = np.random.default_rng(0)
     values = np.clip(rng.normal(0.85, 0.05, (probes, len(ATLAS_TISSUES))), 0, 1)
@@ -109,7 +110,7 @@ def write_atlas(folder, probes: int = 60):
     with open(folder / "atlas.csv", "w") as handle:
         handle.write("CpGs," + ",".join(ATLAS_TISSUES) + "\n")
         handle.writelines(f"{p}," + ",".join(f"{v:.4f}" for v in row) + "\n" for p, row in zip(probe_ids, values))
-    mixtures = {"BloodA90Liver10": [0.9, 0, 0.1, 0, 0], "Lung60Kidney40": [0, 0, 0, 0.6, 0.4]}
+    mixtures = {"BloodA90Liver10": [0.9, 0, 0.1] + [0] * 9, "Lung60Thyroid40": [0, 0, 0, 0.6] + [0] * 7 + [0.4]}
     rounded = np.round(values, 4)
     with open(folder / "mixtures.csv", "w") as handle:  # the probes in another order, one left out
         handle.write("CpGs," + ",".join(mixtures) + "\n")
@@ -143,7 +144,7 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     assert {"model", "nnls", "curves", "real_mixtures"} <= metrics.keys() and metrics["headline_metrics"][0] == "mae"
     assert [p["depth"] for p in metrics["curves"]["cfdna"]] == ["2x", "array"]
     real = metrics["real_mixtures"]
-    assert real["probes_used"] == 59 and real["nnls"]["mae"] < 1e-3  # exact mixtures of the atlas, one probe absent
+    assert real["probes_used"] == 119 and real["nnls"]["mae"] < 1e-3  # exact mixtures of the atlas, one probe absent
     assert real["model"]["mae"] < 1e-3  # the fit recovers an exact mixture whatever the prior says
     assert [p["depth"] for p in real["at_depth"]] == ["2x"] and real["at_depth"][0]["nnls"]["n"] == 2 * 40
     report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4"])  # the atlas the model holds
@@ -151,14 +152,14 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     biohf(["predict", "tissuebert", "--model", str(folder), "--input", str(mixtures), "--output", str(tmp_path / "p.csv"),
            "--truth_from_names"])
     rows = list(csv.DictReader(open(tmp_path / "p.csv")))
-    assert [r["sample"] for r in rows] == ["BloodA90Liver10", "Lung60Kidney40"]
+    assert [r["sample"] for r in rows] == ["BloodA90Liver10", "Lung60Thyroid40"]
     assert rows[0]["dominant_tissue"] == "BloodA" and rows[0]["proportions"].startswith("BloodA:0.9")
     assert "Liver:0.1" in rows[0]["proportions"] and float(rows[1]["mae"]) < 1e-3
     deconvolve = pipeline(model=str(folder), trust_remote_code=True)
-    probes = [f"cg{i:08d}" for i in range(60)]
-    result = deconvolve({"probes": probes, "betas": np.full(60, 0.5)})
-    assert abs(sum(p["share"] for p in result["proportions"]) - 1) < 1e-5 or len(result["proportions"]) == 5
-    with pytest.raises(ValueError, match="only 2 of the model's 60 regions"):
+    probes = [f"cg{i:08d}" for i in range(120)]
+    result = deconvolve({"probes": probes, "betas": np.full(120, 0.5)}, top_k=12)
+    assert abs(sum(p["share"] for p in result["proportions"]) - 1) < 1e-5 and len(result["proportions"]) == 12
+    with pytest.raises(ValueError, match="only 2 of the model's 120 regions"):
         deconvolve({"probes": probes[:2], "betas": [0.5, 0.5]})
 
 

@@ -130,7 +130,8 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
 
 def _predict_mixtures(pipe, samples, output_path, args) -> int:
     """One row per sample: the dominant tissue, every tissue's share >= `min_share`, and (names) truth and MAE."""
-    tissues = list(pipe.model.config.id2label.values())
+    config = pipe.model.config
+    tissues = [config.id2label[i] for i in range(config.num_labels)]  # label-id order (not the JSON key order)
     truth = {}
     if args.truth_from_names:
         try:
