@@ -33,8 +33,8 @@ from modeling.tissuebert.configuration_tissuebert import MODEL_KINDS, TissueBERT
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
 from trainers.arguments import family_config, parse_training_arguments, repository_folder
 from trainers.plots import plot_training_curves
-from trainers.tissuebert.atlas_evaluation import (atlas_of, classification_curve, mixture_curve, mixture_split_report,
-                                                   parse_depths, real_mixtures)
+from trainers.tissuebert.atlas_evaluation import (atlas_of, classification_curve, deconvolution_classification_curve,
+                                                   mixture_curve, mixture_split_report, parse_depths, real_mixtures)
 from trainers.tissuebert.evaluation import evaluate_tissuebert, fit_baseline
 from trainers.tissuebert.plots import plot_confusion, plot_depth_curve, plot_missing_curve, plot_region_attention
 from trainers.tissuebert.trainer import TissueBERTTrainer
@@ -269,6 +269,11 @@ def evaluate_mixture_model(model, data: Optional[str], argv, seed: int) -> dict:
     parser.add_argument("--draws", type=int, default=40, help="read samples of each real mixture per depth")
     parser.add_argument("--curves", action="store_true", help="also fresh simulated mixtures per depth")
     parser.add_argument("--eval_samples", type=int, default=250)
+    parser.add_argument("--classification", type=int, default=0, metavar="N",
+                        help="also score the model as a tissue classifier on single-tissue samples, next to a logistic "
+                             "regression trained on N simulated single-tissue samples")
+    parser.add_argument("--baseline_depth_min", type=float, default=0.05,
+                        help="--classification: the lowest read depth of the logistic regression's training samples")
     options = parser.parse_args(list(argv))
     if data is None:
         raise SystemExit("a mixture model is evaluated on --data MIXTURES (probe x mixture, names such as Monocytes90_Breast10)")
@@ -281,6 +286,9 @@ def evaluate_mixture_model(model, data: Optional[str], argv, seed: int) -> dict:
                                              [d for d in depths if d is not None], options.draws, seed)}
     if options.curves:
         report["curves"] = mixture_curve(model, atlas, simulation, depths, options.eval_samples, seed)
+    if options.classification:
+        report["classification_curve"] = deconvolution_classification_curve(
+            model, atlas, simulation, depths, options.eval_samples, seed, options.classification, options.baseline_depth_min)
     return report
 
 

@@ -147,8 +147,11 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     assert real["probes_used"] == 119 and real["nnls"]["mae"] < 1e-3  # exact mixtures of the atlas, one probe absent
     assert real["model"]["mae"] < 1e-3  # the fit recovers an exact mixture whatever the prior says
     assert [p["depth"] for p in real["at_depth"]] == ["2x"] and real["at_depth"][0]["nnls"]["n"] == 2 * 40
-    report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4"])  # the atlas the model holds
+    report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4", "--classification", "24",
+                                                    "--eval_samples", "12"])  # against the atlas the model holds
     assert report["real_mixtures"]["model"]["mae"] < 1e-3 and report["real_mixtures"]["at_depth"][0]["model"]["n"] == 8
+    point = report["classification_curve"][0]  # the model's largest share as a tissue call, next to LR and NNLS
+    assert point["depth"] == "3x" and point["model"]["n"] == point["baseline"]["n"] == point["nnls"]["n"] == 12
     biohf(["predict", "tissuebert", "--model", str(folder), "--input", str(mixtures), "--output", str(tmp_path / "p.csv"),
            "--truth_from_names"])
     rows = list(csv.DictReader(open(tmp_path / "p.csv")))

@@ -7,6 +7,8 @@ Evaluation of models trained on samples simulated from a reference atlas (`--tra
   and general mixtures at each depth, and on real mixtures whose column names give their composition.
 """
 
+from dataclasses import replace
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -49,6 +51,31 @@ def classification_curve(model, baseline, atlas, simulation, depths, samples: in
         curve.append({"depth": depth_label(depth),
                       "model": tissue_metrics(table.tissue_index, probabilities, num),
                       "baseline": tissue_metrics(table.tissue_index, baseline.predict_proba(table.means), num)})
+    return curve
+
+
+def deconvolution_classification_curve(model, atlas, simulation, depths, samples: int, seed: int, baseline_samples: int,
+                                       baseline_depth_min: float, batch_size: int = 64) -> list:
+    """
+    A mixture model as a tissue classifier (its largest proportion) on fresh single-tissue samples per depth, next
+    to the logistic regression trained on `baseline_samples` simulated single-tissue samples (the model's simulation,
+    single tissues, depths from `baseline_depth_min`) and to NNLS (its largest proportion).
+    """
+    from trainers.tissuebert.baseline import LogisticRegressionBaseline
+
+    train_config = replace(simulation, mixture_fraction=0.0, depth_min=min(baseline_depth_min, simulation.depth_max))
+    train = simulate_samples(atlas.values, atlas.samples, baseline_samples, train_config, seed=seed, region_names=atlas.probes)
+    baseline = LogisticRegressionBaseline(len(atlas.samples), seed=seed).fit(train.means, train.tissue_index)
+    curve = []
+    for k, depth in enumerate(tqdm(depths, desc="classification curve", leave=False)):
+        table = simulate_samples(atlas.values, atlas.samples, samples, at_depth(simulation, depth, mixture_fraction=0.0),
+                                 seed=seed + EVAL_SEED_OFFSET + k, region_names=atlas.probes, prefix="eval")
+        num = len(atlas.samples)
+        one_hot = lambda p: np.eye(num)[p.argmax(axis=1)]  # noqa: E731  metrics of the largest share
+        curve.append({"depth": depth_label(depth),
+                      "model": tissue_metrics(table.tissue_index, model_proportions(model, table.means, table.coverage, batch_size), num),
+                      "baseline": tissue_metrics(table.tissue_index, baseline.predict_proba(table.means), num),
+                      "nnls": tissue_metrics(table.tissue_index, one_hot(nnls_proportions(atlas.values, table.means)), num)})
     return curve
 
 
