@@ -172,6 +172,6 @@ def test_train_file_refusals(tmp_path):
         main(["--preset", "tiny", "--train_file", str(atlas), "--output_dir", str(tmp_path / "a")])
     with pytest.raises(SystemExit, match="mixture model deconvolves against a reference atlas"):
         main(["--preset", "tiny", "--model_kind", "mixture", "--output_dir", str(tmp_path / "b")])
-    with pytest.raises(SystemExit, match=r"\['Heart'\] not found; it has \['BloodA'"):
-        main(["--preset", "tiny", "--train_file", str(atlas), "--simulate", "10", "--tissue_columns", "Liver,Heart",
+    with pytest.raises(SystemExit, match=r"\['Spleen'\] not found; it has \['BloodA'"):
+        main(["--preset", "tiny", "--train_file", str(atlas), "--simulate", "10", "--tissue_columns", "Liver,Spleen",
               "--output_dir", str(tmp_path / "c")])
