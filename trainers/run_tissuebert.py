@@ -185,7 +185,7 @@ def main(argv=None) -> Optional[dict]:
             plots.update(plot_depth_curve({"single-tissue": report["depth_curve"]}, plots_dir, "accuracy", "accuracy",
                                           "logistic regression"))
     if args.train_file:
-        data = f"{args.train_file}" + (f" ({simulation_summary(table, args)})" if simulation is not None else "")
+        data = Path(args.train_file).name + (f" ({simulation_summary(table, args)})" if simulation is not None else "")
     else:
         data = args.data or f"embedded methylation atlas (size={args.data_size}, seed={args.dataset_seed})"
     metrics = {

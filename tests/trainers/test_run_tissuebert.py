@@ -147,6 +147,9 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     assert real["probes_used"] == 119 and real["nnls"]["mae"] < 1e-3  # exact mixtures of the atlas, one probe absent
     assert real["model"]["mae"] < 1e-3  # the fit recovers an exact mixture whatever the prior says
     assert [p["depth"] for p in real["at_depth"]] == ["2x"] and real["at_depth"][0]["nnls"]["n"] == 2 * 40
+    card = (folder / "README.md").read_text()
+    assert "| cfDNA-like (≥ 80% blood), 2x | 10 |" in card and "| BloodA90Liver10 | BloodA 0.900, Liver 0.100 |" in card
+    assert "| 2x |" in card.split("read at simulated depths")[1] and "/work/" not in card.split("## Training data")[1][:300]
     report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4", "--classification", "24",
                                                     "--eval_samples", "12"])  # against the atlas the model holds
     assert report["real_mixtures"]["model"]["mae"] < 1e-3 and report["real_mixtures"]["at_depth"][0]["model"]["n"] == 8
