@@ -274,14 +274,21 @@ def evaluate_mixture_model(model, data: Optional[str], argv, seed: int) -> dict:
                              "regression trained on N simulated single-tissue samples")
     parser.add_argument("--baseline_depth_min", type=float, default=0.05,
                         help="--classification: the lowest read depth of the logistic regression's training samples")
+    parser.add_argument("--simulation", default=None,
+                        help="change the evaluation's simulation from the one the model was trained with, e.g. "
+                             "'profile_noise=1.0' (a test of what happens when the simulation's assumptions are off)")
     options = parser.parse_args(list(argv))
     if data is None:
         raise SystemExit("a mixture model is evaluated on --data MIXTURES (probe x mixture, names such as Monocytes90_Breast10)")
     atlas = atlas_of(model)
-    simulation = SimulationConfig(**{k: tuple(v) if k == "blood_columns" else v
-                                     for k, v in (model.config.simulation or {}).items() if k not in ("samples", "seed")})
+    trained = {k: tuple(v) if k == "blood_columns" else v
+               for k, v in (model.config.simulation or {}).items() if k not in ("samples", "seed")}
+    try:
+        simulation = SimulationConfig.parse(options.simulation, **trained)
+    except ValueError as error:
+        raise SystemExit(str(error))
     depths = parse_depths(options.eval_depths)
-    report = {"model_kind": "mixture", "baseline_name": "NNLS", "data": data,
+    report = {"model_kind": "mixture", "baseline_name": "NNLS", "data": data, "simulation": simulation.to_dict(),
               "real_mixtures": real_mixtures(model, atlas, data, model.config.min_region_overlap, simulation,
                                              [d for d in depths if d is not None], options.draws, seed)}
     if options.curves:

@@ -151,7 +151,8 @@ def test_train_mixture_model_and_predict_proportions(tmp_path):
     assert "| cfDNA-like (≥ 80% blood), 2x | 10 |" in card and "| BloodA90Liver10 | BloodA 0.900, Liver 0.100 |" in card
     assert "| 2x |" in card.split("read at simulated depths")[1] and "/work/" not in card.split("## Training data")[1][:300]
     report = evaluate(folder, str(mixtures), argv=["--eval_depths", "3", "--draws", "4", "--classification", "24",
-                                                    "--eval_samples", "12"])  # against the atlas the model holds
+                                                    "--eval_samples", "12", "--simulation", "profile_noise=0.1"])
+    assert report["simulation"]["profile_noise"] == 0.1 and report["simulation"]["blood_columns"] == ["BloodA", "BloodB"]
     assert report["real_mixtures"]["model"]["mae"] < 1e-3 and report["real_mixtures"]["at_depth"][0]["model"]["n"] == 8
     point = report["classification_curve"][0]  # the model's largest share as a tissue call, next to LR and NNLS
     assert point["depth"] == "3x" and point["model"]["n"] == point["baseline"]["n"] == point["nnls"]["n"] == 12
