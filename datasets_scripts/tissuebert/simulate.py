@@ -110,8 +110,8 @@ def draw_compositions(num_draws: int, tissues, config: SimulationConfig, rng) ->
     return compositions
 
 
-def read_samples_from(beta: np.ndarray, config: SimulationConfig, rng) -> tuple:
-    """(means, coverage, depth) of one sample read from a draw's beta values (NaN = missing)."""
+def measure_sample(beta: np.ndarray, config: SimulationConfig, rng) -> tuple:
+    """(means, coverage, depth) of one sample of a draw's beta values: read calls or an array (NaN = missing)."""
     n = beta.shape[0]
     if rng.random() < config.array_fraction:
         noisy = np.clip(beta + rng.normal(0, rng.uniform(0, config.array_noise), n), 0, 1)
@@ -153,7 +153,7 @@ def simulate_samples(profiles: np.ndarray, tissues, num_samples: int, config: Si
         noisy = 1 / (1 + np.exp(-(logits[:, used] + rng.normal(0, config.profile_noise, (profiles.shape[0], len(used))))))
         beta = noisy @ composition[used]
         for r in range(min(config.samples_per_draw, num_samples - len(means))):
-            m, c, d = read_samples_from(beta, config, rng)
+            m, c, d = measure_sample(beta, config, rng)
             means.append(m)
             coverage.append(c)
             depth.append(d)

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from datasets_scripts.tissuebert import BetaMatrix, at_depth, composition_from_name, read_array_matrix, simulate_samples
-from datasets_scripts.tissuebert.simulate import read_samples_from
+from datasets_scripts.tissuebert.simulate import measure_sample
 from trainers.tissuebert.deconvolution import mixture_metrics, model_proportions, nnls_proportions, real_mixture_report
 from trainers.tissuebert.evaluation import predict_samples
 from trainers.tissuebert.metrics import tissue_metrics
@@ -135,7 +135,7 @@ def real_mixtures(model, atlas, path, min_overlap: float, simulation=None, read_
     rng = np.random.default_rng(seed + EVAL_SEED_OFFSET + 500)
     for depth in read_depths:
         config = at_depth(simulation, depth)
-        reads = [read_samples_from(np.nan_to_num(beta), config, rng) for beta in means for _ in range(draws)]
+        reads = [measure_sample(np.nan_to_num(beta), config, rng) for beta in means for _ in range(draws)]
         read_means = np.where(np.repeat(present, draws, axis=0), np.stack([r[0] for r in reads]), np.nan).astype(np.float32)
         coverage = np.stack([r[1] for r in reads]).astype(np.float32)
         repeated_truth = np.repeat(truth, draws, axis=0)
