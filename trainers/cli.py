@@ -32,11 +32,11 @@ def _script(family: str):
 def cmd_list(args, extra):
     from hf_models.presets import PRESETS, preset_cost
 
-    print(f"{'family':<14}{'preset':<8}{'parameters':>12}{'fp32 MB':>9}  cost")
+    print(f"{'family':<14}{'preset':<16}{'parameters':>15}{'fp32 MB':>10}  cost (trainers/configs/<family>_<preset>.yaml)")
     for family in FAMILY_SCRIPTS:
-        for preset in PRESETS[family]:
-            cost = preset_cost(family, preset)
-            print(f"{family:<14}{preset:<8}{cost['parameters']:>12,}{cost['fp32_mb']:>9.1f}  {cost['note']}")
+        costs = {preset: preset_cost(family, preset) for preset in PRESETS[family]}
+        for preset, cost in sorted(costs.items(), key=lambda item: item[1]["parameters"]):
+            print(f"{family:<14}{preset:<16}{cost['parameters']:>15,}{cost['fp32_mb']:>10.1f}  {cost['note']}")
 
 
 def cmd_train(args, extra):
