@@ -16,6 +16,13 @@ import transformers
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
+def parse_flags(parser, argv=None):
+    """`parser.parse_args` with flags spelled with underscores, as everywhere in biohf; `--batch-size` is an alias."""
+    from trainers.arguments import underscore_flags
+
+    return parser.parse_args(underscore_flags(sys.argv[1:] if argv is None else argv))
+
+
 def interleaved_medians(steps: Dict[str, Callable[[], object]], warmup: int, repeats: int) -> tuple:
     """
     Median wall time and median process CPU time (seconds) of each step, as two dicts. After `warmup` untimed

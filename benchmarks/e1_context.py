@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, parse_flags, peak_rss_increase_mib, report, torch_threads
 from datasets_scripts.e1.motifs import random_residues
 from hf_models.presets import preset_config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
@@ -50,7 +50,7 @@ def build_steps(args, homologs: int):
 
 
 def memory_in_subprocess(args, homologs: int) -> float:
-    command = [sys.executable, "-m", "benchmarks.e1_context", "--measure-memory", str(homologs), "--preset", args.preset,
+    command = [sys.executable, "-m", "benchmarks.e1_context", "--measure_memory", str(homologs), "--preset", args.preset,
                "--length", str(args.length), "--threads", str(torch.get_num_threads())]
     done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
     if done.returncode:
@@ -97,8 +97,8 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default=str(RESULTS_DIR / "e1_context.json"))
-    parser.add_argument("--measure-memory", dest="measure_memory", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    parser.add_argument("--measure_memory", type=int, help=argparse.SUPPRESS)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.preset, args.length, args.homologs, args.warmup, args.repeats = "tiny", 20, [1, 4], 0, 1
     return args

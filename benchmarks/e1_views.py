@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, parse_flags, peak_rss_increase_mib, report, torch_threads
 from datasets_scripts.e1 import E1ContrastiveCollator, generate_proteins
 from hf_models.presets import preset_config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
@@ -43,7 +43,7 @@ def build_step(args, mode: dict):
     model.prototypes.copy_(torch.nn.functional.normalize(torch.randn(len(config.ions), config.hidden_size), dim=-1))
     for key, value in mode.items():
         setattr(model.config, key, value)
-    rows = generate_proteins(args.data_size, seed=0)[: args.batch]
+    rows = generate_proteins(args.data_size, seed=0)[: args.batch_size]
     batch = E1ContrastiveCollator(E1Tokenizer(), config.ions, num_variants=args.views, num_context=args.context,
                                   resample_context_per_view=False, seed=0)(rows)
 
@@ -57,8 +57,8 @@ def build_step(args, mode: dict):
 
 
 def measure_memory_in_subprocess(mode: str, args) -> float:
-    command = [sys.executable, "-m", "benchmarks.e1_views", "--measure-memory", mode, "--preset", args.preset,
-               "--data-size", args.data_size, "--batch", str(args.batch), "--views", str(args.views),
+    command = [sys.executable, "-m", "benchmarks.e1_views", "--measure_memory", mode, "--preset", args.preset,
+               "--data_size", args.data_size, "--batch_size", str(args.batch_size), "--views", str(args.views),
                "--context", str(args.context), "--threads", str(torch.get_num_threads())]
     done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
     if done.returncode:
@@ -77,7 +77,7 @@ def run(args) -> dict:
     tokens = int(batch["attention_mask"].sum())
     loop = times["per_view_loop"]
     row = {
-        "preset": args.preset, "proteins": args.batch, "views": args.views, "homologs_per_view": args.context,
+        "preset": args.preset, "proteins": args.batch_size, "views": args.views, "homologs_per_view": args.context,
         "tokens": tokens, "padded_length": int(batch["input_ids"].shape[-1]),
         **{f"{name}_ms": 1e3 * times[name] for name in MODES},
         **{f"{name}_speedup": loop / times[name] for name in MODES if name != "per_view_loop"},
@@ -100,8 +100,8 @@ def run(args) -> dict:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="demo")
-    parser.add_argument("--data-size", dest="data_size", default="demo")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--data_size", default="demo")
+    parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--views", type=int, default=4)
     parser.add_argument("--context", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
@@ -109,10 +109,10 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="tiny preset, 2 proteins, 1 repeat")
     parser.add_argument("--output", default=str(RESULTS_DIR / "e1_views.json"))
-    parser.add_argument("--measure-memory", dest="measure_memory", choices=list(MODES), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    parser.add_argument("--measure_memory", choices=list(MODES), help=argparse.SUPPRESS)
+    args = parse_flags(parser, argv)
     if args.quick:
-        args.preset, args.data_size, args.batch, args.views, args.context, args.warmup, args.repeats = "tiny", "tiny", 2, 2, 1, 0, 1
+        args.preset, args.data_size, args.batch_size, args.views, args.context, args.warmup, args.repeats = "tiny", "tiny", 2, 2, 1, 0, 1
     return args
 
 

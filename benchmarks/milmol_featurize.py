@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report, torch_threads
 from datasets_scripts.milmol import embedded_molecules, featurize_cached
 from hf_models.presets import PRESETS
 from modeling.milmol.tokenization_milmol import MILMolTokenizer
@@ -72,7 +72,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "milmol_featurize.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.molecules, args.warmup, args.repeats = 6, 0, 1
     return args

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from transformers import TrainingArguments
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report, torch_threads
 from hf_models.presets import preset_config
 from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
 
@@ -111,17 +111,17 @@ TABLE_COLUMNS = {"config": "config", "parameters_m": "params (M)", "batch": "bat
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", choices=["tiny", "demo", "base"], default=["demo", "base"])
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--trial-data", default="demo", choices=["tiny", "demo"])
-    parser.add_argument("--trial-epochs", type=float, default=5, help="epochs per fold of the timed trial (0 = skip)")
-    parser.add_argument("--trial-folds", type=int, default=3)
-    parser.add_argument("--cache-dir", default=None, help="feature cache (default: the featurizer's default cache)")
+    parser.add_argument("--trial_data", default="demo", choices=["tiny", "demo"])
+    parser.add_argument("--trial_epochs", type=float, default=5, help="epochs per fold of the timed trial (0 = skip)")
+    parser.add_argument("--trial_folds", type=int, default=3)
+    parser.add_argument("--cache_dir", default=None, help="feature cache (default: the featurizer's default cache)")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "milmol_training.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.configs, args.warmup, args.repeats, args.batch_size = ["tiny"], 0, 1, 4
         args.trial_data, args.trial_epochs, args.trial_folds = "tiny", 1, 2

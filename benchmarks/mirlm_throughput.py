@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report, torch_threads
 from hf_models.presets import PRESETS, preset_config
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
@@ -108,14 +108,14 @@ TABLE_COLUMNS = {
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["demo", "base"])
-    parser.add_argument("--batch-size", type=int, default=None, help="overrides the per-config batch size")
-    parser.add_argument("--mrna-nt", type=int, default=300)
+    parser.add_argument("--batch_size", type=int, default=None, help="overrides the per-config batch size")
+    parser.add_argument("--mrna_nt", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_throughput.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.configs, args.mrna_nt, args.warmup, args.repeats = ["tiny"], 60, 0, 1
     return args

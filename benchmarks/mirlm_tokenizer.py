@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report
 from modeling.mirlm.tokenization_mirlm import CHAR_TO_BASE, VOCAB, MirLMTokenizer
 
 
@@ -128,7 +128,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_tokenizer.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.pairs, args.warmup, args.repeats = 200, 0, 1
     return args

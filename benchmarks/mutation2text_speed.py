@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, peak_rss_increase_mib, report, torch_threads
 from datasets_scripts.mutation2text import Mutation2TextDataCollator, generate_splits
 from hf_models.presets import preset_config
 from modeling.mutation2text.modeling_mutation2text import Mutation2TextForConditionalGeneration
@@ -147,15 +147,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--encoders", nargs="+", choices=sorted(ENCODERS), default=["demo", "esm2_35m"])
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--generation-batch", type=int, default=4)
-    parser.add_argument("--new-tokens", type=int, default=24)
+    parser.add_argument("--batch_size", type=int, default=4)
+    parser.add_argument("--generation_batch", type=int, default=4)
+    parser.add_argument("--new_tokens", type=int, default=24)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mutation2text_speed.json")
     parser.add_argument("--quick", action="store_true", help="tiny preset for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.preset, args.encoders, args.batch_size, args.generation_batch = "tiny", ["demo"], 2, 2
         args.new_tokens, args.warmup, args.repeats = 4, 0, 1

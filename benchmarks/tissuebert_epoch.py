@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report, torch_threads
 from hf_models.presets import preset_config
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
 
@@ -104,7 +104,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "tissuebert_epoch.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.setups, args.warmup, args.repeats = ["tiny"], 0, 1
     return args

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
+from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, parse_flags, report
 from datasets_scripts.tissuebert import generate_atlas, read_hdf5, read_npz_folder, write_hdf5, write_npz_folder
 
 
@@ -85,7 +85,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "tissuebert_loading.json")
     parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     if args.quick:
         args.atlas, args.warmup, args.repeats = "tiny", 0, 1
     return args

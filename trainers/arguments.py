@@ -9,6 +9,16 @@ import yaml
 from transformers import HfArgumentParser
 
 
+def underscore_flags(argv) -> list:
+    """`--output-dir` -> `--output_dir` (values and single-dash flags untouched): the dash spelling is an alias."""
+    def spelled(arg):
+        if not arg.startswith("--") or arg == "--":
+            return arg
+        name, eq, value = arg[2:].partition("=")
+        return "--" + name.replace("-", "_") + eq + value
+    return [spelled(arg) for arg in argv]
+
+
 def preset_defaults(family: str, preset: str) -> dict:
     """The training arguments of `trainers/configs/<family>_<preset>.yaml` (`hf_models.presets`); errors exit cleanly."""
     from hf_models.presets import training_arguments
