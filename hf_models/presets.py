@@ -67,12 +67,8 @@ def model_overrides(family: str, preset: str, _seen=()) -> dict:
     return {**model_overrides(family, base, _seen + (preset,)), **model}
 
 
-def _all_presets() -> dict:
-    return {family: {preset: model_overrides(family, preset) for preset in preset_names(family)} for family in FAMILIES}
-
-
 # {family: {preset: config overrides}}, read once from the preset files.
-PRESETS = _all_presets()
+PRESETS = {family: {preset: model_overrides(family, preset) for preset in preset_names(family)} for family in FAMILIES}
 
 
 def preset_config(family: str, preset: str, **overrides):
