@@ -70,7 +70,8 @@ def test_biohf_train_accepts_every_preset(family, preset, tmp_path):
 
 
 def test_from_preset_starts_from_another_presets_model():
-    assert model_overrides("tissuebert", "demo-attention") == {**PRESETS["tissuebert"]["demo"], "model_kind": "region_attention"}
+    assert model_overrides("tissuebert", "demo-attention") == {**PRESETS["tissuebert"]["demo"], "model_kind": "region_attention",
+                                                               "region_dropout": 0.3}
     assert preset_config("tissuebert", "demo-region").model_kind == "region"
 
 
