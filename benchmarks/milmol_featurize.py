@@ -15,7 +15,6 @@ the time, in the JSON), and from CPU time alone (CPU s per molecule x 68,972 / 2
     python -m benchmarks.milmol_featurize --smiles_file euos25_challenge_train_transmittance340.csv
     python -m benchmarks.milmol_featurize --quick     # 6 embedded molecules, for the smoke test
 """
-import argparse
 import os
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import benchmark_parser, environment, interleaved_medians, parse_flags, run_and_report
 from datasets_scripts.milmol import embedded_molecules, featurize_cached
 from hf_models.presets import PRESETS
 from modeling.milmol.tokenization_milmol import MILMolTokenizer
@@ -105,25 +104,15 @@ TABLE_COLUMNS = {"molecules": "molecules", "conformers_per_molecule": "conformer
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smiles_file", "--smiles-file", default=None, help="a CSV with a SMILES column (an EUOS25 training file)")
+    parser = benchmark_parser(__doc__, "milmol_featurize", warmup=0, repeats=1, threads=1)
+    parser.add_argument("--smiles_file", default=None, help="a CSV with a SMILES column (an EUOS25 training file)")
     parser.add_argument("--molecules", type=int, default=48)
-    parser.add_argument("--conformer_counts", "--conformer-counts", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--warmup", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "milmol_featurize.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.smiles_file, args.molecules, args.warmup, args.repeats, args.conformer_counts = None, 6, 0, 1, [2]
-    return args
+    parser.add_argument("--conformer_counts", type=int, nargs="+", default=[1, 4, 8])
+    return parse_flags(parser, argv, quick=dict(smiles_file=None, molecules=6, warmup=0, repeats=1, conformer_counts=[2]))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    with torch_threads(1):
-        results = run(args)
-    results = report(results, args.output, TABLE_COLUMNS)
+    results = run_and_report(run, parse_args(argv), TABLE_COLUMNS)
     projection = results["projection"]
     print(f"whole training set ({TRAINING_SET} molecules): " + ", ".join(
         f"{name} {hours:.2f} h" for name, hours in projection["wall_hours_at_measured_rate"].items())
