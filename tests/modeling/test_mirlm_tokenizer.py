@@ -54,7 +54,7 @@ def test_config_agrees_with_tokenizer(tok):
     assert config.vocab_size == tok.vocab_size
     assert config.pad_token_id == tok.pad_token_id
     assert config.mrna_cls_token_id == tok.mrna_cls_token_id
-    assert (config.mrna_max_len, config.mirna_max_len) == (tok.mrna_max_len, tok.mirna_max_len) == (520, 24)
+    assert (config.mrna_max_len, config.mirna_max_len) == (tok.mrna_max_len, tok.mirna_max_len) == (520, 30)
 
 
 def test_single_sequence_call_prepends_mrna_cls(tok):
