@@ -147,7 +147,7 @@ def write_predictions(path, report: dict, source) -> Path:
             valid = 0 <= start <= end < len(mrna)
             probability = float(predictions["probs"][i])
             writer.writerow([raw[line].get(c, "") for c in header] + [
-                f"{probability:.5f}", int(probability >= report["threshold"]), start if valid else -1, end if valid else -1,
+                repr(probability), int(probability >= report["threshold"]), start if valid else -1, end if valid else -1,
                 mrna[start : end + 1] if valid else "", classify_span(mrna, mirna, start, end) if valid else "",
                 int(predictions["pointer"][i]), f"{predictions['baseline_scores'][i]:.2f}"])
     return Path(path)
