@@ -56,6 +56,7 @@ class MirLMArguments:
     skip_bad_rows: bool = field(default=False, metadata={"help": "skip unusable rows instead of stopping; each is listed in skipped_rows.tsv"})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "train on a random subset of this many training rows (diagnosis)"})
     positive_fraction: Optional[float] = field(default=None, metadata={"help": "draw training batches with this expected share of positives (with replacement); default: as in the data"})
+    score_test: bool = field(default=True, metadata={"help": "evaluate on the test split at the end; false: only train and select on validation (comparing recipes without reading a test file)"})
     model_name_or_path: Optional[str] = field(default=None, metadata={"help": "start from this trained mirLM repository (fine-tuning) instead of random weights"})
     data_size: str = field(default="demo", metadata={"help": "size of the embedded data: tiny, demo or full"})
     dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded generator and of the family-disjoint split"})
@@ -207,6 +208,11 @@ def main(argv=None) -> Optional[dict]:
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         return None
+    if not args.score_test:
+        trainer.save_model(str(output_dir))
+        best = trainer.state.best_metric
+        logger.info("best validation %s %s (test split not scored); model in %s", training_args.metric_for_best_model, best, output_dir)
+        return {"best_validation_metric": best, "log_history": trainer.state.log_history}
     metrics = write_repository(trainer, tokenizer, splits, args, training_args, output_dir, excluded)
     model_m, base_m = metrics["model"], metrics["baseline"]
     logger.info("test AP %.3f (baseline %.3f), AUROC %.3f (baseline %.3f); repository: %s",
