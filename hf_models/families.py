@@ -73,6 +73,7 @@ class Family:
         return Path(sys.modules[self.config_class.__module__].__file__).parent
 
 
+# One record per family: a table, so its entries share their shape (`duplicates` lists them as a shape pair).
 FAMILIES = {
     "mirlm": Family(
         name="mirlm",

@@ -40,7 +40,7 @@ HEADLINE_METRICS = ["accuracy", "macro_f1", "top3_accuracy", "accuracy_missing30
 @dataclass
 class TissueBERTArguments:
     preset: str = field(default="demo", metadata={"help": "training preset: trainers/configs/tissuebert_<preset>.yaml"})
-    model_preset: Optional[str] = field(default=None, metadata={"help": "model size in hf_models.presets (tiny, demo, base, genome); default: the preset"})
+    model_preset: Optional[str] = field(default=None, metadata={"help": "train the model of another preset (its trainers/configs/tissuebert_<preset>.yaml model:); default: the preset's"})
     model_kind: str = field(default="sample", metadata={"help": "sample (MLP on region means), region_attention, or region (the original, fails)"})
     data: Optional[str] = field(default=None, metadata={"help": "npz folder, HDF5 file, .beta folder or beta table TSV; default: embedded atlas"})
     metadata: Optional[str] = field(default=None, metadata={"help": "metadata CSV (filename, tissue[, tissue_index, group]); default: beside the data"})
