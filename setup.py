@@ -41,6 +41,7 @@ setup(
         "accelerate>=1.10",
         "numpy>=1.26",
         "scikit-learn>=1.4",
+        "scipy>=1.10",  # tissuebert: NNLS deconvolution (scipy.optimize.nnls); also a scikit-learn dependency
         "matplotlib>=3.8",
         "jinja2>=3.1",
         "pyyaml>=6",
