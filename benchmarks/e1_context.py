@@ -10,22 +10,19 @@ E1ForContrastiveBinding (interleaved repeats), and the peak resident memory one 
     python -m benchmarks.e1_context --quick     # tiny, for the smoke test
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import (benchmark_parser, environment, interleaved_medians, parse_flags,
+                               peak_rss_in_subprocess, print_peak_rss, report, torch_threads)
 from datasets_scripts.e1.motifs import random_residues
 from hf_models.presets import preset_config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_steps(args, homologs: int):
@@ -50,12 +47,8 @@ def build_steps(args, homologs: int):
 
 
 def memory_in_subprocess(args, homologs: int) -> float:
-    command = [sys.executable, "-m", "benchmarks.e1_context", "--measure-memory", str(homologs), "--preset", args.preset,
-               "--length", str(args.length), "--threads", str(torch.get_num_threads())]
-    done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"memory measurement failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_increase_mib"]
+    return peak_rss_in_subprocess("benchmarks.e1_context", ["--measure_memory", homologs, "--preset", args.preset,
+                                                            "--length", args.length])
 
 
 def run(args) -> dict:
@@ -88,20 +81,12 @@ def run(args) -> dict:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "e1_context", warmup=1, repeats=5, threads=1)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--length", type=int, default=80)
     parser.add_argument("--homologs", type=int, nargs="+", default=[1, 4, 16, 64])
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--output", default=str(RESULTS_DIR / "e1_context.json"))
-    parser.add_argument("--measure-memory", dest="measure_memory", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.preset, args.length, args.homologs, args.warmup, args.repeats = "tiny", 20, [1, 4], 0, 1
-    return args
+    parser.add_argument("--measure_memory", type=int, help=argparse.SUPPRESS)
+    return parse_flags(parser, argv, quick=dict(preset="tiny", length=20, homologs=[1, 4], warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
@@ -109,8 +94,7 @@ def main(argv=None) -> dict:
     with torch_threads(args.threads):
         if args.measure_memory is not None:
             train, _, _ = build_steps(args, args.measure_memory)
-            train()
-            print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(train)}))
+            print_peak_rss(train)
             return {}
         results = run(args)
     return report(results, args.output, {

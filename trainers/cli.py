@@ -1,7 +1,8 @@
 """The `biohf` command line: the same verbs for every family.
 
     biohf list
-    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH] [--output_dir DIR] [--learning_rate 3e-4 ...]
+    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH | --train_file F [--validation_file F] [--test_file F]]
+                 [--output_dir DIR] [--learning_rate 3e-4 ...]
     biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json] [family options]
     biohf predict FAMILY --model DIR --input FILE --output FILE [family options, e.g. --mirnas FILE --ism]
     biohf export FAMILY [--preset tiny] --output_dir DIR
@@ -20,6 +21,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from trainers.arguments import underscore_flags
+
 # family -> module with main(argv) (training), evaluate(model_dir, data, output) and predict(model_dir, input, output, argv)
 FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm", "e1": "trainers.run_e1", "tissuebert": "trainers.run_tissuebert",
                  "milmol": "trainers.run_milmol", "mutation2text": "trainers.run_mutation2text"}
@@ -32,16 +35,18 @@ def _script(family: str):
 def cmd_list(args, extra):
     from hf_models.presets import PRESETS, preset_cost
 
-    print(f"{'family':<14}{'preset':<8}{'parameters':>12}{'fp32 MB':>9}  cost")
+    print(f"{'family':<14}{'preset':<16}{'parameters':>15}{'fp32 MB':>10}  cost (trainers/configs/<family>_<preset>.yaml)")
     for family in FAMILY_SCRIPTS:
-        for preset in PRESETS[family]:
-            cost = preset_cost(family, preset)
-            print(f"{family:<14}{preset:<8}{cost['parameters']:>12,}{cost['fp32_mb']:>9.1f}  {cost['note']}")
+        costs = {preset: preset_cost(family, preset) for preset in PRESETS[family]}
+        for preset, cost in sorted(costs.items(), key=lambda item: item[1]["parameters"]):
+            print(f"{family:<14}{preset:<16}{cost['parameters']:>15,}{cost['fp32_mb']:>10.1f}  {cost['note']}")
 
 
 def cmd_train(args, extra):
     argv = ["--preset", args.preset] + (["--config", args.config] if args.config else [])
     argv += (["--data", args.data] if args.data else []) + (["--output_dir", args.output_dir] if args.output_dir else [])
+    for name in ("train_file", "validation_file", "test_file"):
+        argv += [f"--{name}", getattr(args, name)] if getattr(args, name) else []
     return _script(args.family).main(argv + extra)
 
 
@@ -115,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="demo")
     train.add_argument("--config", help="YAML/JSON file of arguments (the command line wins)")
     train.add_argument("--data", help="a data file in a supported format; default: the embedded generator")
+    for name, what in (("train", "training file"), ("validation", "validation file (default: carved from the training file)"),
+                       ("test", "test file, scored whole at the end (families that take separate files)")):
+        train.add_argument(f"--{name}_file", help=what)
     train.add_argument("--output_dir", "--output-dir", dest="output_dir", help="where the Hub repository is written")
     train.set_defaults(run=cmd_train)
 
@@ -156,16 +164,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--families", nargs="*", choices=list(FAMILY_SCRIPTS))
     demo.set_defaults(run=cmd_demo)
     return parser
-
-
-def underscore_flags(argv) -> list:
-    """`--output-dir` -> `--output_dir` (values and single-dash flags untouched): the dash spelling is an alias."""
-    def spelled(arg):
-        if not arg.startswith("--") or arg == "--":
-            return arg
-        name, eq, value = arg[2:].partition("=")
-        return "--" + name.replace("-", "_") + eq + value
-    return [spelled(arg) for arg in argv]
 
 
 def main(argv=None):

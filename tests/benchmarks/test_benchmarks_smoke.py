@@ -89,7 +89,17 @@ def test_benchmark_configs_are_the_documented_ones():
     assert mirlm_throughput.CONFIGS["demo"] is PRESETS["mirlm"]["demo"]  # what `make demo` trains
     assert mirlm_throughput.BATCH_SIZES["demo"] == 32
     args = mirlm_attention.parse_args([])
-    assert (args.lengths, args.hidden, args.heads, args.window, args.batch) == ([520, 2048, 8192], 256, 8, 40, 1)
+    assert (args.lengths, args.hidden, args.heads, args.window, args.batch_size) == ([520, 2048, 8192], 256, 8, 40, 1)
+
+
+def test_benchmark_flags_are_spelled_with_underscores_and_accept_the_dash_alias():
+    import re
+    from pathlib import Path
+
+    for path in sorted(Path(mirlm_attention.__file__).parent.glob("*.py")):
+        assert not re.findall(r'"--[a-z0-9]+-[a-z0-9-]+"', path.read_text()), path.name  # one style: --batch_size
+    assert mirlm_attention.parse_args(["--batch_size", "3"]).batch_size == 3
+    assert mirlm_attention.parse_args(["--batch-size", "3", "--lengths=64"]).batch_size == 3
 
 
 def test_tissuebert_epoch_benchmark(tmp_path, capsys):
@@ -151,9 +161,12 @@ def test_e1_context_benchmark(tmp_path, capsys):
 def test_milmol_featurize_benchmark(tmp_path, capsys):
     written, _ = run_quick(milmol_featurize, tmp_path, capsys)
     (row,) = written["results"]
-    assert row["molecules"] == 6 and row["conformers_per_molecule"] == PRESETS["milmol"]["demo"]["num_conformers"]
-    for key in ("1_process_mol_per_s", "2_processes_mol_per_s", "cached_mol_per_s", "speedup_2_vs_1", "speedup_cached_vs_1"):
+    assert row["molecules"] == 6 and row["conformers_per_molecule"] == PRESETS["milmol"]["euos25"]["num_conformers"]
+    for key in ("1_thread_mol_per_s", "rdkit_2_threads_mol_per_s", "2_processes_mol_per_s", "cached_mol_per_s",
+                "speedup_2_processes_vs_1", "speedup_cached_vs_1", "1_thread_cpu_ms_per_mol"):
         assert positive(row[key]), key
+    assert [c["setting"] for c in written["settings_cost"]] == ["2D only", "2 conformers"]
+    assert written["projection"]["hours_from_cpu_time_on_2_idle_cores"] > 0
 
 
 def test_milmol_training_benchmark(tmp_path, capsys, monkeypatch):
