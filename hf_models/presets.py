@@ -26,6 +26,9 @@ PRESETS = {
         # (within, within, global, within) and centred, orthogonal prototypes (one model holds all three ions)
         "demo": dict(hidden_size=64, num_attention_heads=4, intermediate_size=192, num_hidden_layers=4, max_num_sequences=64,
                      bce_weight=5.0, unsupervised_weight=0.1, center_prototypes=True, orthogonal_prototypes=True),
+        # The LMetalSite benchmark on a CPU: the demo's network (ions come from the training files)
+        "lmetalsite": dict(hidden_size=64, num_attention_heads=4, intermediate_size=192, num_hidden_layers=4, max_num_sequences=64,
+                           bce_weight=5.0, unsupervised_weight=0.1, center_prototypes=True, orthogonal_prototypes=True),
         # The public checkpoints (Profluent-Bio/E1-150m, -300m, -600m): dim, heads, feed-forward, layers.
         "e1-150m": dict(hidden_size=768, num_attention_heads=12, intermediate_size=2304, num_hidden_layers=20),
         "e1-300m": dict(hidden_size=1024, num_attention_heads=16, intermediate_size=3072, num_hidden_layers=20),
@@ -89,6 +92,7 @@ _FAMILY_COST_NOTES = {
     ("tissuebert", "demo"): "sample-level MLP on the embedded atlas: under a minute on 2 CPU cores (measured)",
     ("tissuebert", "base"): "the notes' model size; on the full embedded atlas (4,381 regions) 3 min on 2 CPU cores (measured)",
     ("e1", "demo"): "1,000 embedded families, 8 epochs: 5 min wall, 5 min CPU on 2 shared CPU cores (measured)",
+    ("e1", "lmetalsite"): "LMetalSite Zn+Ca+Mg (4,816 training proteins), one model: MEASURE",
     ("mutation2text", "demo"): "SmolLM2-135M, adapter pre-training (2 epochs of 16,288 mutations, no LLM) + 18 + 31 + 31 "
                                "steps (stage 1, stage 2, text-only baseline) + evaluation: 14-17 min wall (12.5 CPU-min) "
                                "on 2 shared CPU cores at load 1-3 (measured)",
