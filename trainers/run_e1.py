@@ -251,6 +251,7 @@ def main(argv=None) -> Optional[dict]:
         "threshold_source": f"out-of-fold predictions ({args.cv} folds)" if args.cv else "validation split",
         "data": data_name or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})",
         "train_file": args.train_file, "test_file": args.test_file, "msa_dir": args.msa_dir,
+        "validation_fraction": args.validation_fraction,
         "proteins_with_homologs": {name: int(sum(bool(h) for h in splits[name]["homologs"])) for name in splits},
         "split_sizes": {name: len(splits[name]) for name in splits},
         "data_size": args.data_size, "dataset_seed": args.dataset_seed, "preset": args.preset, "num_context": args.num_context,
