@@ -80,3 +80,10 @@ def test_evaluate_scores_the_test_files_whole(benchmark_run, tmp_path):
     assert report["model"]["n"] == 16 and set(report["model"]["per_ion"]) == {"ZN", "FE"}
     with pytest.raises(ValueError, match="no head for CU"):
         evaluate(output, f"CU={files['FE', 'Test']}")
+
+
+def test_biohf_diagnose_e1_reads_the_benchmark_the_model_was_trained_on(benchmark_run, tmp_path):
+    output, _ = benchmark_run
+    biohf(["diagnose", "e1", "--model", str(output), "--output", str(tmp_path / "diagnostics.json")])
+    report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert set(report["context_effect"]) == {"ZN", "FE"}
