@@ -87,3 +87,16 @@ def test_biohf_diagnose_e1_reads_the_benchmark_the_model_was_trained_on(benchmar
     biohf(["diagnose", "e1", "--model", str(output), "--output", str(tmp_path / "diagnostics.json")])
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert set(report["context_effect"]) == {"ZN", "FE"}
+
+
+def test_predict_reads_plain_and_three_line_fasta_and_rejects_other_lines(tmp_path):
+    from trainers.e1.predict import read_fasta
+
+    labelled = _write(tmp_path / "ZN_Test_2.fa", [("p1", "MKCAC", [0, 0, 1, 0, 1]), ("p2", "MHHAC", [0, 1, 1, 0, 0])])
+    assert read_fasta(labelled, allow_labels=True) == [("p1", "MKCAC"), ("p2", "MHHAC")]
+    with pytest.raises(ValueError, match=r"ZN_Test_2.fa:3: not a protein sequence line"):
+        read_fasta(labelled)
+    broken = tmp_path / "broken.fa"
+    broken.write_text(">p1\nMKC1AC\n")
+    with pytest.raises(ValueError, match=r"broken.fa:2"):
+        read_fasta(broken, allow_labels=True)
