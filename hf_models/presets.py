@@ -92,7 +92,7 @@ _FAMILY_COST_NOTES = {
     ("tissuebert", "demo"): "sample-level MLP on the embedded atlas: under a minute on 2 CPU cores (measured)",
     ("tissuebert", "base"): "the notes' model size; on the full embedded atlas (4,381 regions) 3 min on 2 CPU cores (measured)",
     ("e1", "demo"): "1,000 embedded families, 8 epochs: 5 min wall, 5 min CPU on 2 shared CPU cores (measured)",
-    ("e1", "lmetalsite"): "LMetalSite Zn+Ca+Mg (4,816 training proteins), one model: MEASURE",
+    ("e1", "lmetalsite"): "LMetalSite Zn+Ca+Mg, one model, 170 steps with 2 homologs + test/baselines: 29 min wall, 4.9 CPU-min on 2 CPU cores shared with ~10 jobs (measured)",
     ("mutation2text", "demo"): "SmolLM2-135M, adapter pre-training (2 epochs of 16,288 mutations, no LLM) + 18 + 31 + 31 "
                                "steps (stage 1, stage 2, text-only baseline) + evaluation: 14-17 min wall (12.5 CPU-min) "
                                "on 2 shared CPU cores at load 1-3 (measured)",
