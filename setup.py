@@ -14,7 +14,8 @@ EXTRAS = {
     "llm": ["trl>=1.0", "peft>=0.17", "gguf>=0.17", "sacrebleu>=2.4", "rouge-score>=0.1.2"],
     "methylation": ["h5py>=3.10"],
     "retrieval": ["pyhmmer>=0.10"],  # e1 homolog search (phmmer / jackhmmer)
-    "dev": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "pytest-timeout>=2"],
+    # setuptools >= 70.1 builds wheels without the `wheel` package (tests/test_package.py builds one, offline)
+    "dev": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "pytest-timeout>=2", "setuptools>=70.1"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
@@ -27,10 +28,10 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=[f"{top}*" for top in PACKAGES]),
+    # Every data file the code opens ships inside the wheel (tests/test_package.py checks it against the source tree).
     package_data={
-        "model_cards": ["*.md.j2"],
-        "datasets_scripts.mirlm": ["*.tsv", "*.fa"],
-        "trainers": ["deepspeed/*.json", "configs/*.yaml"],
+        "": ["*.tsv", "*.fa", "*.md.j2"],
+        "trainers": ["configs/*.yaml", "deepspeed/*.json"],
     },
     install_requires=[
         "torch>=2.4",
@@ -41,6 +42,7 @@ setup(
         "accelerate>=1.10",
         "numpy>=1.26",
         "scikit-learn>=1.4",
+        "scipy>=1.10",  # tissuebert: NNLS deconvolution (scipy.optimize.nnls); also a scikit-learn dependency
         "matplotlib>=3.8",
         "jinja2>=3.1",
         "pyyaml>=6",

@@ -4,31 +4,29 @@ row (within-sequence layers through a block-diagonal mask, global layers block-c
 square of the row length while the feed-forward grows linearly.
 
 Measured per context size: median wall / CPU time of an inference forward and of a forward + backward of
-E1ForContrastiveBinding (interleaved repeats), with and without gradient checkpointing, and the peak resident memory
-one forward + backward adds (fresh process) and one inference forward adds.
+E1ForContrastiveBinding (interleaved repeats), with `--checkpointing` also with gradient checkpointing, and the peak
+resident memory one forward + backward (and, with `--checkpointing`, one checkpointed step and one inference
+forward) adds (fresh process).
 
     python -m benchmarks.e1_context             # demo preset, query and homologs of 80 residues, 1 4 16 64 homologs
-    python -m benchmarks.e1_context --preset lmetalsite --length 1000 --homologs 0 4 16 --repeats 2 \
-        --output benchmarks/results/e1_context_1000.json   # real sizes: a 1,000-residue query
+    python -m benchmarks.e1_context --preset lmetalsite --length 1000 --homologs 0 4 16 --warmup 0 --repeats 1 \
+        --checkpointing --output benchmarks/results/e1_context_1000.json   # real sizes: a 1,000-residue query
     python -m benchmarks.e1_context --quick     # tiny, for the smoke test
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import (benchmark_parser, environment, interleaved_medians, parse_flags,
+                               peak_rss_in_subprocess, print_peak_rss, report, torch_threads)
 from datasets_scripts.e1.motifs import random_residues
 from hf_models.presets import preset_config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_steps(args, homologs: int, checkpointing: bool = False):
@@ -55,12 +53,8 @@ def build_steps(args, homologs: int, checkpointing: bool = False):
 
 
 def memory_in_subprocess(args, homologs: int, what: str = "train") -> float:
-    command = [sys.executable, "-m", "benchmarks.e1_context", "--measure-memory", str(homologs), "--preset", args.preset,
-               "--length", str(args.length), "--threads", str(torch.get_num_threads()), "--memory-of", what]
-    done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"memory measurement failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_increase_mib"]
+    return peak_rss_in_subprocess("benchmarks.e1_context", ["--measure_memory", homologs, "--preset", args.preset,
+                                                            "--length", args.length, "--memory_of", what])
 
 
 def run(args) -> dict:
@@ -100,22 +94,14 @@ def run(args) -> dict:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "e1_context", warmup=1, repeats=5, threads=1)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--length", type=int, default=80)
     parser.add_argument("--homologs", type=int, nargs="+", default=[1, 4, 16, 64])
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--output", default=str(RESULTS_DIR / "e1_context.json"))
     parser.add_argument("--checkpointing", action="store_true", help="also time and measure train steps with gradient checkpointing")
-    parser.add_argument("--measure-memory", dest="measure_memory", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--memory-of", dest="memory_of", default="train", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.preset, args.length, args.homologs, args.warmup, args.repeats = "tiny", 20, [1, 4], 0, 1
-    return args
+    parser.add_argument("--measure_memory", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory_of", default="train", help=argparse.SUPPRESS)
+    return parse_flags(parser, argv, quick=dict(preset="tiny", length=20, homologs=[1, 4], warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
@@ -123,19 +109,16 @@ def main(argv=None) -> dict:
     with torch_threads(args.threads):
         if args.measure_memory is not None:
             train, infer, _ = build_steps(args, args.measure_memory, checkpointing=args.memory_of == "checkpointed")
-            step = infer if args.memory_of == "inference" else train
-            step()
-            print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(step)}))
+            print_peak_rss(infer if args.memory_of == "inference" else train)
             return {}
         results = run(args)
     columns = {
         "homologs": "homologs", "tokens": "tokens", "inference_ms": "inference (ms)", "train_step_ms": "train step (ms)",
         "train_ms_per_token": "train ms / token", "train_time_vs_first": "train time vs first", "peak_mib": "peak (MiB)",
-        "train_step_checkpointed_ms": "checkpointed step (ms)", "checkpointed_time_vs_plain": "checkpointed / plain time",
-        "peak_checkpointed_mib": "checkpointed peak (MiB)", "peak_inference_mib": "inference peak (MiB)",
     }
-    if not args.checkpointing:
-        columns = {k: v for k, v in columns.items() if "checkpointed" not in k and "inference_mib" not in k}
+    if args.checkpointing:
+        columns.update({"train_step_checkpointed_ms": "checkpointed step (ms)", "checkpointed_time_vs_plain": "checkpointed / plain time",
+                        "peak_checkpointed_mib": "checkpointed peak (MiB)", "peak_inference_mib": "inference peak (MiB)"})
     return report(results, args.output, columns)
 
 

@@ -14,21 +14,18 @@ and the peak resident memory one step adds (each in a fresh process, `benchmarks
     python -m benchmarks.e1_views --quick     # tiny, for the smoke test
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import MEMORY_SUBPROCESS_ENV, RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import (benchmark_parser, environment, interleaved_medians, parse_flags,
+                               peak_rss_in_subprocess, print_peak_rss, report, torch_threads)
 from datasets_scripts.e1 import E1ContrastiveCollator, generate_proteins
 from hf_models.presets import preset_config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 MODES = {
     "shared_context": {"batch_views": True, "share_view_context": True},
     "one_forward": {"batch_views": True, "share_view_context": False},
@@ -43,7 +40,7 @@ def build_step(args, mode: dict):
     model.prototypes.copy_(torch.nn.functional.normalize(torch.randn(len(config.ions), config.hidden_size), dim=-1))
     for key, value in mode.items():
         setattr(model.config, key, value)
-    rows = generate_proteins(args.data_size, seed=0)[: args.batch]
+    rows = generate_proteins(args.data_size, seed=0)[: args.batch_size]
     batch = E1ContrastiveCollator(E1Tokenizer(), config.ions, num_variants=args.views, num_context=args.context,
                                   resample_context_per_view=False, seed=0)(rows)
 
@@ -57,13 +54,9 @@ def build_step(args, mode: dict):
 
 
 def measure_memory_in_subprocess(mode: str, args) -> float:
-    command = [sys.executable, "-m", "benchmarks.e1_views", "--measure-memory", mode, "--preset", args.preset,
-               "--data-size", args.data_size, "--batch", str(args.batch), "--views", str(args.views),
-               "--context", str(args.context), "--threads", str(torch.get_num_threads())]
-    done = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, **MEMORY_SUBPROCESS_ENV}, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"memory measurement failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_increase_mib"]
+    return peak_rss_in_subprocess("benchmarks.e1_views", [
+        "--measure_memory", mode, "--preset", args.preset, "--data_size", args.data_size, "--batch_size", args.batch_size,
+        "--views", args.views, "--context", args.context])
 
 
 def run(args) -> dict:
@@ -77,7 +70,7 @@ def run(args) -> dict:
     tokens = int(batch["attention_mask"].sum())
     loop = times["per_view_loop"]
     row = {
-        "preset": args.preset, "proteins": args.batch, "views": args.views, "homologs_per_view": args.context,
+        "preset": args.preset, "proteins": args.batch_size, "views": args.views, "homologs_per_view": args.context,
         "tokens": tokens, "padded_length": int(batch["input_ids"].shape[-1]),
         **{f"{name}_ms": 1e3 * times[name] for name in MODES},
         **{f"{name}_speedup": loop / times[name] for name in MODES if name != "per_view_loop"},
@@ -98,22 +91,15 @@ def run(args) -> dict:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "e1_views", warmup=2, repeats=7, threads=1)
     parser.add_argument("--preset", default="demo")
-    parser.add_argument("--data-size", dest="data_size", default="demo")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--data_size", default="demo")
+    parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--views", type=int, default=4)
     parser.add_argument("--context", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="tiny preset, 2 proteins, 1 repeat")
-    parser.add_argument("--output", default=str(RESULTS_DIR / "e1_views.json"))
-    parser.add_argument("--measure-memory", dest="measure_memory", choices=list(MODES), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.preset, args.data_size, args.batch, args.views, args.context, args.warmup, args.repeats = "tiny", "tiny", 2, 2, 1, 0, 1
-    return args
+    parser.add_argument("--measure_memory", choices=list(MODES), help=argparse.SUPPRESS)
+    return parse_flags(parser, argv, quick=dict(preset="tiny", data_size="tiny", batch_size=2, views=2, context=1,
+                                                warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
@@ -121,8 +107,7 @@ def main(argv=None) -> dict:
     with torch_threads(args.threads):
         if args.measure_memory:
             step, _ = build_step(args, MODES[args.measure_memory])
-            step()  # first call allocates the optimizer-free grads; measure the second
-            print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(step)}))
+            print_peak_rss(step)
             return {}
         results = run(args)
     return report(results, args.output, {

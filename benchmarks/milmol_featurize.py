@@ -10,14 +10,13 @@ Outputs of the three paths are checked equal first.
     python -m benchmarks.milmol_featurize             # 120 molecules
     python -m benchmarks.milmol_featurize --quick     # 6 molecules, for the smoke test
 """
-import argparse
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import benchmark_parser, environment, interleaved_medians, parse_flags, run_and_report
 from datasets_scripts.milmol import embedded_molecules, featurize_cached
 from hf_models.presets import PRESETS
 from modeling.milmol.tokenization_milmol import MILMolTokenizer
@@ -66,23 +65,13 @@ TABLE_COLUMNS = {"molecules": "molecules", "conformers_per_molecule": "conformer
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "milmol_featurize", warmup=0, repeats=3, threads=1)
     parser.add_argument("--molecules", type=int, default=120)
-    parser.add_argument("--warmup", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "milmol_featurize.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.molecules, args.warmup, args.repeats = 6, 0, 1
-    return args
+    return parse_flags(parser, argv, quick=dict(molecules=6, warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    with torch_threads(1):
-        results = run(args)
-    return report(results, args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

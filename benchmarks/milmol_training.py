@@ -11,7 +11,6 @@ milmol training cost on CPU:
     python -m benchmarks.milmol_training
     python -m benchmarks.milmol_training --quick   # toy size, for the smoke test
 """
-import argparse
 import contextlib
 import os
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import torch
 from transformers import TrainingArguments
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import benchmark_parser, environment, parse_flags, run_and_report, train_and_inference_medians
 from hf_models.presets import preset_config
 from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
 
@@ -43,18 +42,7 @@ def measure(name: str, batch_size: int, warmup: int, repeats: int) -> dict:
     config = preset_config("milmol", name, ensemble_size=1)
     model = MILMolForPropertyPrediction(config)
     batch = make_batch(config, batch_size)
-
-    def train_step():
-        model.train()
-        model.zero_grad(set_to_none=True)
-        model(**batch).loss.backward()
-
-    def inference():
-        model.eval()
-        with torch.no_grad():
-            model(**batch)
-
-    times, cpu = interleaved_medians({"train": train_step, "inference": inference}, warmup, repeats)
+    times, cpu = train_and_inference_medians(model, batch, warmup, repeats)
     return {"config": name, "parameters_m": sum(p.numel() for p in model.parameters()) / 1e6,
             "batch": f"{batch_size} x 8 conformers", "train_step_ms": 1e3 * times["train"],
             "train_mol_per_s": batch_size / times["train"], "inference_ms": 1e3 * times["inference"],
@@ -109,30 +97,19 @@ TABLE_COLUMNS = {"config": "config", "parameters_m": "params (M)", "batch": "bat
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "milmol_training", warmup=2, repeats=7, threads=2)
     parser.add_argument("--configs", nargs="+", choices=["tiny", "demo", "base"], default=["demo", "base"])
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--trial-data", default="demo", choices=["tiny", "demo"])
-    parser.add_argument("--trial-epochs", type=float, default=5, help="epochs per fold of the timed trial (0 = skip)")
-    parser.add_argument("--trial-folds", type=int, default=3)
-    parser.add_argument("--cache-dir", default=None, help="feature cache (default: the featurizer's default cache)")
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "milmol_training.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.configs, args.warmup, args.repeats, args.batch_size = ["tiny"], 0, 1, 4
-        args.trial_data, args.trial_epochs, args.trial_folds = "tiny", 1, 2
-    return args
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--trial_data", default="demo", choices=["tiny", "demo"])
+    parser.add_argument("--trial_epochs", type=float, default=5, help="epochs per fold of the timed trial (0 = skip)")
+    parser.add_argument("--trial_folds", type=int, default=3)
+    parser.add_argument("--cache_dir", default=None, help="feature cache (default: the featurizer's default cache)")
+    return parse_flags(parser, argv, quick=dict(configs=["tiny"], warmup=0, repeats=1, batch_size=4, trial_data="tiny",
+                                                trial_epochs=1, trial_folds=2))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    with torch_threads(args.threads):
-        results = run(args)
-    return report(results, args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

@@ -12,31 +12,20 @@ timing and the padded length is reported.
     python -m benchmarks.mirlm_attention --quick    # toy size, for the smoke test
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from transformers import LongformerConfig
 from transformers.models.longformer.modeling_longformer import LongformerSelfAttention
 
-from benchmarks.common import (
-    MEMORY_SUBPROCESS_ENV,
-    RESULTS_DIR,
-    environment,
-    interleaved_medians,
-    peak_rss_increase_mib,
-    report,
-    torch_threads,
-)
+from benchmarks.common import (benchmark_parser, environment, interleaved_medians, parse_flags,
+                               peak_rss_in_subprocess, print_peak_rss, report, torch_threads)
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMSlidingWindowAttention
 
 IMPLEMENTATIONS = ("ours", "longformer")
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_step(impl: str, length: int, hidden: int, heads: int, window: int, batch: int, seed: int = 0):
@@ -92,23 +81,16 @@ def build_step(impl: str, length: int, hidden: int, heads: int, window: int, bat
 
 def measure_memory_in_subprocess(impl: str, length: int, args) -> float:
     """Peak RSS increase (MiB) of one forward + backward, measured in a fresh Python process."""
-    command = [
-        sys.executable, "-m", "benchmarks.mirlm_attention", "--measure-memory", impl, "--lengths", str(length),
-        "--hidden", str(args.hidden), "--heads", str(args.heads), "--window", str(args.window),
-        "--batch", str(args.batch), "--threads", str(torch.get_num_threads()),
-    ]
-    env = {**os.environ, **MEMORY_SUBPROCESS_ENV}
-    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"memory measurement failed ({' '.join(command)}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_increase_mib"]
+    return peak_rss_in_subprocess("benchmarks.mirlm_attention", [
+        "--measure_memory", impl, "--lengths", length, "--hidden", args.hidden, "--heads", args.heads,
+        "--window", args.window, "--batch_size", args.batch_size])
 
 
 def run(args) -> dict:
     load_at_start = os.getloadavg()[0]
     rows = []
     for length in args.lengths:
-        sizes = (length, args.hidden, args.heads, args.window, args.batch)
+        sizes = (length, args.hidden, args.heads, args.window, args.batch_size)
         ours_step, ours_output, _ = build_step("ours", *sizes)
         longformer_step, longformer_output, padded = build_step("longformer", *sizes)
         max_abs_diff = float((ours_output() - longformer_output()).abs().max())
@@ -134,7 +116,7 @@ def run(args) -> dict:
         "what": "one sliding-window self-attention layer (with 1 global token), forward + backward, CPU float32",
         "setup": {
             "hidden_size": args.hidden, "num_attention_heads": args.heads, "attention_window": args.window,
-            "batch_size": args.batch, "global_tokens": 1, "warmup": args.warmup, "repeats": args.repeats,
+            "batch_size": args.batch_size, "global_tokens": 1, "warmup": args.warmup, "repeats": args.repeats,
         },
         "method": {
             "time": "median wall time (and median process CPU time, *_cpu_ms) of forward + backward "
@@ -160,31 +142,22 @@ TABLE_COLUMNS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "mirlm_attention", warmup=2, repeats=7)
     parser.add_argument("--lengths", type=int, nargs="+", default=[520, 2048, 8192])
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--window", type=int, default=40, help="full window 2w")
-    parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_attention.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    parser.add_argument("--measure-memory", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.lengths, args.hidden, args.heads, args.window, args.warmup, args.repeats = [1000], 64, 2, 16, 1, 2
-    return args
+    parser.add_argument("--batch_size", type=int, default=1)
+    parser.add_argument("--measure_memory", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
+    return parse_flags(parser, argv, quick=dict(lengths=[1000], hidden=64, heads=2, window=16, warmup=1, repeats=2))
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     with torch_threads(args.threads):
         if args.measure_memory:  # child process of measure_memory_in_subprocess
-            step, _, _ = build_step(args.measure_memory, args.lengths[0], args.hidden, args.heads, args.window, args.batch)
-            step()  # first call: one-time allocations (thread pools, kernels) are not part of a step's cost
-            print(json.dumps({"peak_rss_increase_mib": peak_rss_increase_mib(step)}))
+            step, _, _ = build_step(args.measure_memory, args.lengths[0], args.hidden, args.heads, args.window, args.batch_size)
+            print_peak_rss(step)
             return {}
         results = run(args)
     return report(results, args.output, TABLE_COLUMNS)

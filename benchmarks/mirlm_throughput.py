@@ -15,15 +15,13 @@ tokens (301 per pair). torch threads: 2 unless `--threads` says otherwise.
     python -m benchmarks.mirlm_throughput
     python -m benchmarks.mirlm_throughput --quick   # toy size, for the smoke test
 """
-import argparse
 import os
 import random
 import sys
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import benchmark_parser, environment, parse_flags, run_and_report, train_and_inference_medians
 from hf_models.presets import PRESETS, preset_config
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
@@ -50,18 +48,7 @@ def measure(name: str, batch_size: int, mrna_nt: int, warmup: int, repeats: int)
     config = preset_config("mirlm", name)
     model = MirLMForTargetPrediction(config)
     batch = make_batch(batch_size, mrna_nt)
-
-    def train_step():
-        model.train()
-        model.zero_grad(set_to_none=True)
-        model(**batch).loss.backward()
-
-    def inference():
-        model.eval()
-        with torch.no_grad():
-            model(**batch)
-
-    times, cpu = interleaved_medians({"train": train_step, "inference": inference}, warmup, repeats)
+    times, cpu = train_and_inference_medians(model, batch, warmup, repeats)
     tokens = int(batch["attention_mask"].sum())
     return {
         "config": name,
@@ -106,26 +93,15 @@ TABLE_COLUMNS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "mirlm_throughput", warmup=2, repeats=5, threads=2)
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["demo", "base"])
-    parser.add_argument("--batch-size", type=int, default=None, help="overrides the per-config batch size")
-    parser.add_argument("--mrna-nt", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_throughput.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.configs, args.mrna_nt, args.warmup, args.repeats = ["tiny"], 60, 0, 1
-    return args
+    parser.add_argument("--batch_size", type=int, default=None, help="overrides the per-config batch size")
+    parser.add_argument("--mrna_nt", type=int, default=300)
+    return parse_flags(parser, argv, quick=dict(configs=["tiny"], mrna_nt=60, warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    with torch_threads(args.threads):
-        results = run(args)
-    return report(results, args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,12 @@ all outputs are checked to be equal before timing.
     python -m benchmarks.mirlm_tokenizer           # 10,000 pairs
     python -m benchmarks.mirlm_tokenizer --quick   # 200 pairs, for the smoke test
 """
-import argparse
 import os
 import random
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
+from benchmarks.common import benchmark_parser, environment, interleaved_medians, parse_flags, run_and_report
 from modeling.mirlm.tokenization_mirlm import CHAR_TO_BASE, VOCAB, MirLMTokenizer
 
 
@@ -55,7 +53,10 @@ CHAR_TO_ID = {char: VOCAB[base] for char, base in CHAR_TO_BASE.items()}
 
 
 def python_loop(mrnas: list, mirnas: list, cls_id: int, pad_id: int) -> dict:
-    """One dict lookup per character; an unknown character is an error, as in the tokenizer."""
+    """
+    One dict lookup per character; an unknown character is an error, as in the tokenizer. A contender timed against
+    the tokenizer, not a second implementation of it (hence its likeness to `MirLMTokenizer.normalize`).
+    """
 
     def encode(seq: str) -> list:
         ids = []
@@ -122,21 +123,13 @@ TABLE_COLUMNS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "mirlm_tokenizer", warmup=1, repeats=5)
     parser.add_argument("--pairs", type=int, default=10_000)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mirlm_tokenizer.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.pairs, args.warmup, args.repeats = 200, 0, 1
-    return args
+    return parse_flags(parser, argv, quick=dict(pairs=200, warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    return report(run(args), args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ mutations (proteins of 70-130 residues), chats as the collator builds them; gene
     python -m benchmarks.mutation2text_speed --quick    # tiny preset, for the smoke test (not a measurement)
 """
 
-import argparse
 import os
 import sys
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, peak_rss_increase_mib, report, torch_threads
+from benchmarks.common import (benchmark_parser, environment, interleaved_medians, parse_flags, peak_rss_increase_mib,
+                               report, torch_threads)
 from datasets_scripts.mutation2text import Mutation2TextDataCollator, generate_splits
 from hf_models.presets import preset_config
 from modeling.mutation2text.modeling_mutation2text import Mutation2TextForConditionalGeneration
@@ -144,22 +143,14 @@ TABLE_COLUMNS = {"measure": "measure", "encoder": "encoder", "batch": "batch", "
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "mutation2text_speed", warmup=1, repeats=3, threads=2)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--encoders", nargs="+", choices=sorted(ENCODERS), default=["demo", "esm2_35m"])
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--generation-batch", type=int, default=4)
-    parser.add_argument("--new-tokens", type=int, default=24)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "mutation2text_speed.json")
-    parser.add_argument("--quick", action="store_true", help="tiny preset for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.preset, args.encoders, args.batch_size, args.generation_batch = "tiny", ["demo"], 2, 2
-        args.new_tokens, args.warmup, args.repeats = 4, 0, 1
-    return args
+    parser.add_argument("--batch_size", type=int, default=4)
+    parser.add_argument("--generation_batch", type=int, default=4)
+    parser.add_argument("--new_tokens", type=int, default=24)
+    return parse_flags(parser, argv, quick=dict(preset="tiny", encoders=["demo"], batch_size=2, generation_batch=2,
+                                                new_tokens=4, warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:

@@ -14,15 +14,13 @@ Data shapes (random inputs of the right shape; the time does not depend on the v
     python -m benchmarks.tissuebert_epoch
     python -m benchmarks.tissuebert_epoch --quick   # toy size, for the smoke test
 """
-import argparse
 import math
 import os
 import sys
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report, torch_threads
+from benchmarks.common import benchmark_parser, environment, interleaved_medians, parse_flags, run_and_report
 from hf_models.presets import preset_config
 from modeling.tissuebert.modeling_tissuebert import TissueBERTForSequenceClassification
 
@@ -97,24 +95,13 @@ TABLE_COLUMNS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "tissuebert_epoch", warmup=1, repeats=5, threads=2)
     parser.add_argument("--setups", nargs="+", choices=sorted(SETUPS), default=["demo", "notes"])
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "tissuebert_epoch.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.setups, args.warmup, args.repeats = ["tiny"], 0, 1
-    return args
+    return parse_flags(parser, argv, quick=dict(setups=["tiny"], warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    with torch_threads(args.threads):
-        results = run(args)
-    return report(results, args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ written to a temporary folder first (not timed). Each way is timed over all samp
     python -m benchmarks.tissuebert_loading
     python -m benchmarks.tissuebert_loading --quick   # toy size, for the smoke test
 """
-import argparse
 import os
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS_DIR, environment, interleaved_medians, report
+from benchmarks.common import benchmark_parser, environment, interleaved_medians, parse_flags, run_and_report
 from datasets_scripts.tissuebert import generate_atlas, read_hdf5, read_npz_folder, write_hdf5, write_npz_folder
 
 
@@ -79,21 +78,13 @@ TABLE_COLUMNS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, "tissuebert_loading", warmup=1, repeats=3)
     parser.add_argument("--atlas", choices=["tiny", "demo", "full"], default="demo")
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "tissuebert_loading.json")
-    parser.add_argument("--quick", action="store_true", help="toy size for the smoke test (not a measurement)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.atlas, args.warmup, args.repeats = "tiny", 0, 1
-    return args
+    return parse_flags(parser, argv, quick=dict(atlas="tiny", warmup=0, repeats=1))
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    return report(run(args), args.output, TABLE_COLUMNS)
+    return run_and_report(run, parse_args(argv), TABLE_COLUMNS)
 
 
 if __name__ == "__main__":

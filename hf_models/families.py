@@ -73,6 +73,7 @@ class Family:
         return Path(sys.modules[self.config_class.__module__].__file__).parent
 
 
+# One record per family: a table, so its entries share their shape (`duplicates` lists them as a shape pair).
 FAMILIES = {
     "mirlm": Family(
         name="mirlm",
@@ -155,6 +156,8 @@ FAMILIES = {
             "top3_accuracy": "Top-3 accuracy",
             "accuracy_missing30": "Accuracy, 30% of regions missing",
             "macro_f1_missing30": "Macro-F1, 30% of regions missing",
+            "mae": "Mean absolute error of the proportions",  # the mixture model (baseline: NNLS, in the card)
+            "minor_recall": "Minor tissues found",
         },
         tags=("biology", "genomics", "dna-methylation", "epigenomics", "tissue-of-origin", "wgbs", "biohf"),
         baseline_name="logistic regression on region means",

@@ -8,15 +8,25 @@ from pathlib import Path
 import yaml
 from transformers import HfArgumentParser
 
-CONFIG_DIR = Path(__file__).parent / "configs"
+
+def underscore_flags(argv) -> list:
+    """`--output-dir` -> `--output_dir` (values and single-dash flags untouched): the dash spelling is an alias."""
+    def spelled(arg):
+        if not arg.startswith("--") or arg == "--":
+            return arg
+        name, eq, value = arg[2:].partition("=")
+        return "--" + name.replace("-", "_") + eq + value
+    return [spelled(arg) for arg in argv]
 
 
-def preset_file(family: str, preset: str) -> Path:
-    path = CONFIG_DIR / f"{family}_{preset}.yaml"
-    if not path.exists():
-        known = sorted(p.stem.split("_", 1)[1] for p in CONFIG_DIR.glob(f"{family}_*.yaml"))
-        raise SystemExit(f"unknown preset {preset!r} for {family}; known presets: {', '.join(known)}")
-    return path
+def preset_defaults(family: str, preset: str) -> dict:
+    """The training arguments of `trainers/configs/<family>_<preset>.yaml` (`hf_models.presets`); errors exit cleanly."""
+    from hf_models.presets import training_arguments
+
+    try:
+        return training_arguments(family, preset)
+    except ValueError as error:
+        raise SystemExit(str(error))
 
 
 def read_yaml(path) -> dict:
@@ -32,16 +42,20 @@ def read_yaml(path) -> dict:
 def parse_training_arguments(family: str, dataclass_types: tuple, argv=None, default_preset: str = "demo"):
     """
     Parse `dataclass_types` (the family's arguments + TrainingArguments) from the command line, with defaults
-    from `trainers/configs/<family>_<preset>.yaml` and then from `--config FILE.yaml|.json`. The first dataclass
-    must have a `preset` field. Unknown keys in a YAML file are an error naming the file.
+    from the training arguments of `trainers/configs/<family>_<preset>.yaml` (`hf_models.presets`) and then from
+    `--config FILE.yaml|.json`. The first dataclass must have a `preset` field. Unknown keys in a YAML file are an error naming the file.
     """
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default=default_preset)
     pre.add_argument("--config", default=None)
     known, rest = pre.parse_known_args(argv)
-    defaults = read_yaml(preset_file(family, known.preset))
+    defaults = preset_defaults(family, known.preset)
     if known.config:
         defaults.update(read_yaml(known.config))
+        if "model" in defaults:
+            raise SystemExit(f"{known.config}: `model:` belongs in a preset file (trainers/configs/); change the model "
+                             "with --config_overrides 'key=value,...'")
+        defaults.pop("cost", None)
     defaults["preset"] = known.preset
     defaults.setdefault("output_dir", f"outputs/{family}-{known.preset}")
 
@@ -49,7 +63,8 @@ def parse_training_arguments(family: str, dataclass_types: tuple, argv=None, def
     fields = {action.dest for action in parser._actions}
     unknown = sorted(set(defaults) - fields)
     if unknown:
-        raise SystemExit(f"unknown argument(s) in {known.config or preset_file(family, known.preset)}: {', '.join(unknown)}")
+        source = known.config or f"trainers/configs/{family}_{known.preset}.yaml"
+        raise SystemExit(f"unknown argument(s) in {source}: {', '.join(unknown)}")
     parser.set_defaults(**defaults)
     parser.add_argument("--config", help="YAML/JSON file of argument values; the command line wins over it")
     parsed = parser.parse_args_into_dataclasses(args=rest, look_for_args_file=False)

@@ -20,6 +20,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from trainers.arguments import underscore_flags
+
 # family -> module with main(argv) (training), evaluate(model_dir, data, output) and predict(model_dir, input, output, argv)
 FAMILY_SCRIPTS = {"mirlm": "trainers.run_mirlm", "e1": "trainers.run_e1", "tissuebert": "trainers.run_tissuebert",
                  "milmol": "trainers.run_milmol", "mutation2text": "trainers.run_mutation2text"}
@@ -32,11 +34,11 @@ def _script(family: str):
 def cmd_list(args, extra):
     from hf_models.presets import PRESETS, preset_cost
 
-    print(f"{'family':<14}{'preset':<8}{'parameters':>12}{'fp32 MB':>9}  cost")
+    print(f"{'family':<14}{'preset':<16}{'parameters':>15}{'fp32 MB':>10}  cost (trainers/configs/<family>_<preset>.yaml)")
     for family in FAMILY_SCRIPTS:
-        for preset in PRESETS[family]:
-            cost = preset_cost(family, preset)
-            print(f"{family:<14}{preset:<8}{cost['parameters']:>12,}{cost['fp32_mb']:>9.1f}  {cost['note']}")
+        costs = {preset: preset_cost(family, preset) for preset in PRESETS[family]}
+        for preset, cost in sorted(costs.items(), key=lambda item: item[1]["parameters"]):
+            print(f"{family:<14}{preset:<16}{cost['parameters']:>15,}{cost['fp32_mb']:>10.1f}  {cost['note']}")
 
 
 def cmd_train(args, extra):
@@ -156,16 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--families", nargs="*", choices=list(FAMILY_SCRIPTS))
     demo.set_defaults(run=cmd_demo)
     return parser
-
-
-def underscore_flags(argv) -> list:
-    """`--output-dir` -> `--output_dir` (values and single-dash flags untouched): the dash spelling is an alias."""
-    def spelled(arg):
-        if not arg.startswith("--") or arg == "--":
-            return arg
-        name, eq, value = arg[2:].partition("=")
-        return "--" + name.replace("-", "_") + eq + value
-    return [spelled(arg) for arg in argv]
 
 
 def main(argv=None):

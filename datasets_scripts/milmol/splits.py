@@ -4,6 +4,8 @@ import numpy as np
 from rdkit import Chem, RDLogger
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
+from datasets_scripts.grouping import capacity_split, group_members, smallest_fold_first
+
 
 def murcko_scaffold(smiles: str) -> str:
     """The Bemis–Murcko scaffold SMILES ('' for an acyclic molecule or one RDKit cannot read)."""
@@ -14,37 +16,13 @@ def murcko_scaffold(smiles: str) -> str:
     return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
 
 
-def _groups(keys) -> dict:
-    groups = {}
-    for index, key in enumerate(keys):
-        groups.setdefault(key, []).append(index)
-    return groups
-
-
 def scaffold_split(scaffolds, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> dict:
     """
-    {"train", "validation", "test"} -> row indices, no scaffold in two splits. Scaffold groups larger than half of
-    the held-out size go to train (as usual for scaffold splits: the held-out splits test rare scaffolds); the rest
-    are shuffled with `seed` and filled into validation and test up to their fractions, the remainder to train.
+    {"train", "validation", "test"} -> row indices, no scaffold in two splits (`grouping.capacity_split`): scaffold
+    groups larger than half of the held-out size go to train (as usual for scaffold splits: the held-out splits test
+    rare scaffolds); the rest, shuffled with `seed`, fill validation and test up to their fractions.
     """
-    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
-    n = len(scaffolds)
-    groups = list(_groups(scaffolds).values())
-    targets = {"validation": fractions[1] * n, "test": fractions[2] * n}
-    big = [g for g in groups if len(g) > max(targets.values()) / 2]
-    small = [g for g in groups if len(g) <= max(targets.values()) / 2]
-    order = np.random.default_rng(seed).permutation(len(small))
-    split = {"train": [i for g in big for i in g], "validation": [], "test": []}
-    for k in order:
-        group = small[k]
-        for name in ("test", "validation"):
-            if len(split[name]) + len(group) <= targets[name]:
-                split[name] += group
-                break
-        else:
-            split["train"] += group
-    return {name: sorted(indices) for name, indices in split.items()}
+    return capacity_split(scaffolds, fractions, seed)
 
 
 def balanced_scaffold_split(scaffolds, labels, fractions=(0.7, 0.15, 0.15), seed: int = 0, min_positives: int = 2,
@@ -76,15 +54,8 @@ def random_split(n: int, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> dict:
 
 def scaffold_folds(scaffolds, k: int = 3, seed: int = 0) -> list:
     """k (train indices, validation indices) pairs; each scaffold sits in exactly one validation fold."""
-    if k < 2:
-        raise ValueError(f"cross-validation needs k >= 2 folds, got {k}")
-    groups = list(_groups(scaffolds).values())
+    groups = list(group_members(scaffolds).values())
     rng = np.random.default_rng(seed)
-    order = sorted(range(len(groups)), key=lambda g: (-len(groups[g]), rng.random()))
-    folds, sizes = [[] for _ in range(k)], [0] * k
-    for g in order:  # largest groups first, each into the currently smallest fold
-        target = int(np.argmin(sizes))
-        folds[target] += groups[g]
-        sizes[target] += len(groups[g])
+    order = sorted(range(len(groups)), key=lambda g: (-len(groups[g]), rng.random()))  # largest first, ties by seed
     everything = set(range(len(scaffolds)))
-    return [(sorted(everything - set(fold)), sorted(fold)) for fold in folds]
+    return [(sorted(everything - set(fold)), sorted(fold)) for fold in smallest_fold_first([groups[g] for g in order], k)]

@@ -1,6 +1,7 @@
 """
-`load_samples` (embedded generator or a file) -> `SampleTable`; `build_sample_dataset` / `build_region_dataset`
--> `datasets.DatasetDict` (train / validation / test, group-aware).
+`load_samples` (embedded generator or a file) -> `SampleTable`; `load_train_file` (an Illumina beta matrix or GEO
+series matrix: labelled samples, or a reference atlas to simulate from) -> `SampleTable`; `build_sample_dataset` /
+`build_region_dataset` -> `datasets.DatasetDict` (train / validation / test, group-aware).
 """
 
 from typing import Optional
@@ -8,8 +9,10 @@ from typing import Optional
 import numpy as np
 from datasets import Dataset, DatasetDict, Features, Sequence, Value
 
+from .arrays import BetaMatrix, read_array_matrix
 from .generator import generate_atlas
-from .readers import SampleTable, read_samples
+from .readers import SampleTable, _table, read_metadata, read_samples
+from .simulate import SimulationConfig, simulate_samples
 from .splits import SPLIT_NAMES, group_split
 
 
@@ -35,6 +38,50 @@ def load_samples(data: Optional[str] = None, *, size: str = "demo", seed: int = 
     return read_samples(data, metadata=metadata, regions_bed=regions_bed, progress=progress)
 
 
+def reference_atlas(path, tissue_columns=None) -> BetaMatrix:
+    """A reference atlas file (probe x cell type beta values), restricted to `tissue_columns` if given."""
+    atlas = read_array_matrix(path)
+    if tissue_columns:
+        atlas = atlas.select(list(tissue_columns))
+    if len(atlas.samples) < 2:
+        raise ValueError(f"{atlas.source}: a reference atlas needs at least two cell-type columns; it has {atlas.samples}")
+    incomplete = int(np.isnan(atlas.values).any(axis=1).sum())
+    if incomplete:
+        raise ValueError(f"{atlas.source}: {incomplete:,} probe(s) lack a value for some cell type; a reference atlas to "
+                         "simulate from must be complete")
+    return atlas
+
+
+def load_train_file(path, *, simulate: Optional[int] = None, simulation: Optional[SimulationConfig] = None,
+                    tissue_columns=None, metadata=None, seed: int = 0) -> tuple:
+    """
+    `(table, atlas)` from an Illumina beta matrix or GEO series matrix. With `simulate=N` the file is a reference
+    atlas (one column per cell type: the labels are the column names) and the table is N samples simulated from
+    it (`simulate.simulate_samples`); `atlas` is the `BetaMatrix` (the mixture model's reference). Without it the
+    columns are samples, labelled by `metadata` (filename = column name, tissue), and `atlas` is None.
+    """
+    if simulate is not None:
+        atlas = reference_atlas(path, tissue_columns)
+        table = simulate_samples(atlas.values, atlas.samples, simulate, simulation or SimulationConfig(), seed=seed,
+                                 region_names=atlas.probes, source=atlas.source)
+        return table, atlas
+    matrix = read_array_matrix(path)
+    if metadata is None:
+        raise ValueError(f"{matrix.source}: its columns {matrix.samples[:10]}{' ...' if len(matrix.samples) > 10 else ''} "
+                         "are not labelled: give --metadata (filename = column name, tissue), or --simulate N to read "
+                         "them as a reference atlas of cell types")
+    meta = read_metadata(metadata)
+    missing = [f for f in meta["filename"] if f not in matrix.samples]
+    if missing:
+        raise ValueError(f"{matrix.source}: column(s) {missing[:5]} named in {metadata} are not in the file; its columns "
+                         f"are {matrix.samples[:20]}")
+    unlabelled = [c for c in matrix.samples if c not in meta["filename"]]
+    if unlabelled:
+        raise ValueError(f"{matrix.source}: column(s) {unlabelled[:5]} have no row in {metadata}; label or remove them")
+    means = matrix.select(meta["filename"]).values.T
+    return _table(meta, means, (~np.isnan(means)).astype(np.float32), matrix.probes, matrix.source), None
+
+
 def split_table(table: SampleTable, seed: int = 0) -> dict:
     """The group-aware split of `table` (`splits.group_split`)."""
     return group_split(table.tissue_index, table.groups, seed=seed)
@@ -46,14 +93,25 @@ SAMPLE_FEATURES = Features({
 })
 
 
-def build_sample_dataset(table: SampleTable, splits: dict) -> DatasetDict:
-    """One row per sample: its region means (NaN = missing) and coverage, for the sample-level models."""
-    def rows(index):
-        return {"filename": [table.filenames[i] for i in index], "tissue": [table.tissues[table.tissue_index[i]] for i in index],
-                "label": table.tissue_index[index].tolist(), "group": [table.groups[i] for i in index],
-                "region_means": table.means[index], "region_coverage": table.coverage[index]}
+def build_sample_dataset(table: SampleTable, splits: dict, proportions: bool = False) -> DatasetDict:
+    """
+    One row per sample: its region means (NaN = missing) and coverage, for the sample-level models; with
+    `proportions`, also its composition (the mixture model's labels; simulated tables only).
+    """
+    if proportions and table.proportions is None:
+        raise ValueError(f"{table.source}: the mixture model trains on samples of known composition; simulate them from a "
+                         "reference atlas (--train_file ATLAS --simulate N)")
+    features = Features({**SAMPLE_FEATURES, "proportions": Sequence(Value("float32"))}) if proportions else SAMPLE_FEATURES
 
-    return DatasetDict({name: Dataset.from_dict(rows(splits[name]), features=SAMPLE_FEATURES) for name in SPLIT_NAMES})
+    def rows(index):
+        row = {"filename": [table.filenames[i] for i in index], "tissue": [table.tissues[table.tissue_index[i]] for i in index],
+               "label": table.tissue_index[index].tolist(), "group": [table.groups[i] for i in index],
+               "region_means": table.means[index], "region_coverage": table.coverage[index]}
+        if proportions:
+            row["proportions"] = table.proportions[index]
+        return row
+
+    return DatasetDict({name: Dataset.from_dict(rows(splits[name]), features=features) for name in SPLIT_NAMES})
 
 
 def region_examples(table: SampleTable, index, regions_per_sample: int, seed: int = 0) -> dict:

@@ -8,7 +8,8 @@ REGION_COLUMNS = ("input_ids", "methylation")
 
 
 class TissueBERTDataCollator:
-    """Stacks the model inputs of a list of dataset rows (other columns, e.g. file names, are dropped)."""
+    """Stacks the model inputs of a list of dataset rows (other columns, e.g. file names, are dropped); labels are
+    the tissue index, or the `proportions` of a mixture row."""
 
     def __call__(self, rows: list) -> dict:
         if not rows:
@@ -21,6 +22,8 @@ class TissueBERTDataCollator:
         for column in columns:
             values = np.stack([np.asarray(row[column]) for row in rows])
             batch[column] = torch.from_numpy(values.astype(np.float32 if column in SAMPLE_COLUMNS else np.int64))
-        if "label" in rows[0]:
+        if "proportions" in rows[0]:  # mixture rows: the composition is the label
+            batch["labels"] = torch.from_numpy(np.stack([np.asarray(row["proportions"]) for row in rows]).astype(np.float32))
+        elif "label" in rows[0]:
             batch["labels"] = torch.tensor([int(row["label"]) for row in rows], dtype=torch.long)
         return batch

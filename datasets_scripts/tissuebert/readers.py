@@ -45,6 +45,8 @@ class SampleTable:
     file_labels: Optional[np.ndarray] = None      # label stored inside the data file(s) (-1 = none)
     dna_tokens: Optional[np.ndarray] = None       # (N, L) 3-mer ids, shared by every sample
     methylation: Optional[Callable] = field(default=None, repr=False)  # i -> (N, L) uint8 states
+    proportions: Optional[np.ndarray] = None      # (S, tissues) mixture composition (simulated samples)
+    depth: Optional[np.ndarray] = None            # (S,) mean reads per CpG of a simulated sample (inf = array-like)
 
     @property
     def num_samples(self) -> int:
@@ -165,6 +167,9 @@ def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
     else:
         if not names:
             raise ValueError(f"{path}: no metadata.csv beside it and no 'tissues' attribute to name the labels")
+        if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+            raise ValueError(f"{path}: tissue_labels range {labels.min()}..{labels.max()} but the 'tissues' attribute "
+                             f"names {len(names)} tissues")
         meta = {"filename": filenames, "tissue": [names[i] for i in labels], "group": [Path(f).stem for f in filenames],
                 "subtype": [names[i] for i in labels], "tissue_index": list(labels)}
 
@@ -234,7 +239,12 @@ def read_beta_table(path, metadata=None) -> SampleTable:
     samples, names, means, ranges = parse_beta_table(path)
     missing = [f for f in meta["filename"] if f not in samples]
     if missing:
-        raise ValueError(f"{path}: sample column(s) {missing[:5]} of the metadata are not in the table header")
+        raise ValueError(f"{path}: sample column(s) {missing[:5]} of the metadata are not in the table header; its sample "
+                         f"columns are {samples[:20]}")
+    unlabelled = [s for s in samples if s not in meta["filename"]]
+    if unlabelled:
+        raise ValueError(f"{path}: sample column(s) {unlabelled[:5]} have no row in the metadata (filename, tissue); "
+                         "add them or remove them from the table")
     means = means[[samples.index(f) for f in meta["filename"]]]
     return _table(meta, means, (~np.isnan(means)).astype(np.float32), names, f"beta table {path}", region_cpg_ranges=ranges)
 

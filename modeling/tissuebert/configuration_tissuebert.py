@@ -12,12 +12,12 @@ TISSUES = (
     "Skeletal-Muscle", "Small-Intestine", "Thyroid",
 )
 
-MODEL_KINDS = ("sample", "region_attention", "region")
+MODEL_KINDS = ("sample", "region_attention", "region", "mixture")
 
 
 class TissueBERTConfig(PretrainedConfig):
     r"""
-    Configuration shared by the three TissueBERT models. `model_kind` says which one a repository holds:
+    Configuration shared by the four TissueBERT models. `model_kind` says which one a repository holds:
 
     - `"sample"` ([`TissueBERTForSampleClassification`], the working model of the design notes): per-region mean
       methylation of a whole sample -> linear projection `num_regions -> projection_size` -> MLP
@@ -28,6 +28,11 @@ class TissueBERTConfig(PretrainedConfig):
     - `"region"` ([`TissueBERTForRegionClassification`], the original model, kept to show why it fails): DNA
       3-mer, methylation-state and position embeddings summed, a transformer over one 150-bp region, one
       prediction per region.
+    - `"mixture"` ([`TissueBERTForMixtureDeconvolution`]): the proportion of every tissue in a mixed sample
+      (cell-free DNA, a contaminated biopsy). It holds the reference atlas it was trained from (`reference`,
+      regions x tissues, in the weights); an MLP on the region means gives a softmax prior over the tissues and
+      a shrinkage strength; the proportions are the weighted least-squares fit of the sample to the atlas,
+      shrunk towards that prior by the fit's own residual (an exact mixture of the atlas is recovered exactly).
 
     Args:
         model_kind: `"sample"`, `"region_attention"` or `"region"` (see above).
@@ -44,6 +49,15 @@ class TissueBERTConfig(PretrainedConfig):
         region_dropout: during training, the fraction of present regions hidden at random from the sample-level
             and region-attention models (robustness to missing regions). 0 disables.
         label_smoothing: cross-entropy label smoothing (notes: 0.1).
+        prior_loss_weight: mixture model: weight of the soft cross-entropy of its prior next to the L1 error of
+            its proportions.
+        nonnegative_iterations: mixture model: rounds of the non-negative fit (solve, fix negative tissues at 0).
+        prior_log_precision: mixture model: the log precision of its prior at initialisation (6: a prior standard
+            deviation of 0.05 in units of the fit's noise; the network learns it per sample and tissue).
+        min_region_overlap: the smallest fraction of the model's regions a sample given by probe id (an Illumina
+            beta matrix, a GEO series matrix) must have; fewer is an error saying how many it has.
+        simulation: the parameters of the simulation the training samples were drawn with (`biohf train
+            tissuebert --train_file ATLAS --simulate N`), or None for measured samples.
         regions: optional region names ("chr1:10468-10618"), one per region, for reports and the pipeline.
         region_cpg_ranges: optional `[startCpG, endCpG)` (0-based CpG indices, wgbstools convention) per region,
             so the pipeline can aggregate a wgbstools `.beta` file without a BED file.
@@ -74,6 +88,11 @@ class TissueBERTConfig(PretrainedConfig):
         region_attention_layers: int = 0,
         region_dropout: float = 0.0,
         label_smoothing: float = 0.1,
+        prior_loss_weight: float = 1.0,
+        nonnegative_iterations: int = 8,
+        prior_log_precision: float = 6.0,
+        min_region_overlap: float = 0.5,
+        simulation: Optional[dict] = None,
         layer_norm_eps: float = 1e-5,
         initializer_range: float = 0.02,
         regions: Optional[list] = None,
@@ -89,6 +108,8 @@ class TissueBERTConfig(PretrainedConfig):
         if region_attention_layers and region_embedding_size % region_attention_heads:
             raise ValueError(f"region_embedding_size ({region_embedding_size}) must be divisible by region_attention_heads "
                              f"({region_attention_heads}) when region_attention_layers > 0")
+        if not 0.0 < min_region_overlap <= 1.0:
+            raise ValueError(f"min_region_overlap must be in (0, 1], got {min_region_overlap}")
         if not 0.0 <= region_dropout < 1.0:
             raise ValueError(f"region_dropout must be in [0, 1), got {region_dropout}")
         for name, values in (("regions", regions), ("region_cpg_ranges", region_cpg_ranges)):
@@ -115,6 +136,11 @@ class TissueBERTConfig(PretrainedConfig):
         self.region_attention_layers = region_attention_layers
         self.region_dropout = region_dropout
         self.label_smoothing = label_smoothing
+        self.prior_loss_weight = prior_loss_weight
+        self.nonnegative_iterations = nonnegative_iterations
+        self.prior_log_precision = prior_log_precision
+        self.min_region_overlap = min_region_overlap
+        self.simulation = dict(simulation) if simulation is not None else None
         self.layer_norm_eps = layer_norm_eps
         self.initializer_range = initializer_range
         self.regions = list(regions) if regions is not None else None

@@ -6,6 +6,9 @@ wgbstools `.beta`: a flat binary file of uint8 pairs, one pair per CpG of the re
 (number of methylated calls, coverage). A region BED for it has the columns `chr start end startCpG endCpG`
 (0-based CpG indices, end exclusive; the output of `wgbstools convert`); the region mean is
 sum(methylated) / sum(coverage) over its CpGs, missing (NaN) where the coverage is 0.
+
+Illumina arrays (a probe x sample beta matrix, a GEO series matrix) name their CpGs by probe id (`cg08169020`):
+`align_probes` puts such values in the order of a model's regions, missing where a probe is absent.
 """
 
 from pathlib import Path
@@ -87,3 +90,24 @@ def aggregate_beta(methylated: np.ndarray, coverage: np.ndarray, ranges) -> tupl
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(total > 0, hits / np.maximum(total, 1), np.nan).astype(np.float32)
     return means, total
+
+
+def align_probes(probes, values, regions, min_overlap: float, what: str = "sample") -> np.ndarray:
+    """
+    `values` (..., len(probes)) reordered to `regions` (the model's probe ids): (..., len(regions)) float32, NaN
+    where a region's probe is absent (missing, never 0). Fewer than `min_overlap` of the regions present is an
+    error that says how many are.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if values.shape[-1] != len(probes):
+        raise ValueError(f"{what}: {values.shape[-1]} values for {len(probes)} probes")
+    index = {probe: i for i, probe in enumerate(probes)}
+    columns = np.array([index.get(region, -1) for region in regions], dtype=np.int64)
+    found = int((columns >= 0).sum())
+    if found < min_overlap * len(regions):
+        raise ValueError(f"{what}: only {found:,} of the model's {len(regions):,} regions ({found / len(regions):.1%}) are "
+                         f"among its {len(probes):,} probes; at least {min_overlap:.0%} are needed (a different array "
+                         "or probe naming?)")
+    aligned = np.full(values.shape[:-1] + (len(regions),), np.nan, dtype=np.float32)
+    aligned[..., columns >= 0] = values[..., columns[columns >= 0]]
+    return aligned

@@ -8,6 +8,8 @@ Three models share one config and one tokenizer (see `TissueBERTConfig.model_kin
   -> projection -> MLP.
 - `TissueBERTForRegionAttention`: every region a token, attention pooling across regions; handles missing regions
   and returns per-region attention.
+- `TissueBERTForMixtureDeconvolution`: the proportion of every tissue in a mixed sample, a least-squares fit to
+  the reference atlas it holds, shrunk towards a learned softmax prior.
 `TissueBERTForSequenceClassification` is what a repository holds and the Auto classes load: it builds the model
 named by `config.model_kind` and forwards to it.
 """
@@ -31,8 +33,11 @@ MISSING_STATE = 2  # methylation state of a position without a call
 @dataclass
 class TissueBERTOutput(ModelOutput):
     """
-    loss: cross-entropy (with `config.label_smoothing`) when `labels` are given.
-    logits: (B, num_labels) tissue logits (per region for the region-level model).
+    loss: cross-entropy (with `config.label_smoothing`) when `labels` are given; for the mixture model the L1
+        error of the proportions plus `config.prior_loss_weight` x the soft cross-entropy of its prior.
+    logits: (B, num_labels) tissue logits (per region for the region-level model; the mixture model's are
+        log-proportions, so their softmax is `proportions`).
+    proportions: (B, num_labels) mixture model only: the share of every tissue (non-negative, sum 1).
     region_attention: (B, num_regions) attention over regions, mean over pooling heads; 0 on missing regions
         (region-attention model only).
     hidden_states: the region transformer's states after the embeddings and every layer, when asked for.
@@ -40,6 +45,7 @@ class TissueBERTOutput(ModelOutput):
 
     loss: Optional[torch.FloatTensor] = None
     logits: Optional[torch.FloatTensor] = None
+    proportions: Optional[torch.FloatTensor] = None
     region_attention: Optional[torch.FloatTensor] = None
     hidden_states: Optional[tuple] = None
 
@@ -79,8 +85,11 @@ class TissueBERTPreTrainedModel(PreTrainedModel):
         # Linear, Embedding (padding row zeroed), LayerNorm, BatchNorm: the library default (transformers.initialization,
         # which respects loaded weights). The learned fill of a missing region starts at 0.5; pooling queries as Linear.
         super()._init_weights(module)
-        if isinstance(module, TissueBERTForSampleClassification):
+        if isinstance(module, (TissueBERTForSampleClassification, TissueBERTForMixtureDeconvolution)):
             init.constant_(module.missing_fill, 0.5)
+        if isinstance(module, TissueBERTForMixtureDeconvolution):
+            init.constant_(module.reference, 0.5)  # replaced by the atlas before training (`set_reference`)
+            init.zeros_(module.region_log_weights)
         if isinstance(module, TissueBERTForRegionAttention):
             init.normal_(module.pool_queries, mean=0.0, std=self.config.initializer_range)
             init.constant_(module.region_centers, 0.5)
@@ -258,10 +267,105 @@ class TissueBERTForRegionAttention(TissueBERTPreTrainedModel):
                                 hidden_states=all_hidden_states)
 
 
+def mlp_blocks(sizes: list, dropout: float) -> nn.Sequential:
+    """BatchNorm + ReLU + dropout + Linear between each pair of `sizes`."""
+    blocks = []
+    for size_in, size_out in zip(sizes[:-1], sizes[1:]):
+        blocks += [nn.BatchNorm1d(size_in), nn.ReLU(), nn.Dropout(dropout), nn.Linear(size_in, size_out)]
+    return nn.Sequential(*blocks)
+
+
+class TissueBERTForMixtureDeconvolution(TissueBERTPreTrainedModel):
+    """
+    Tissue proportions of a mixed sample. The model holds the reference atlas `reference` (regions x tissues, the
+    profiles it was trained from; frozen) and fits the sample's region means `x` to it:
+
+        p = argmin_{p >= 0}  sum_r w_r (x_r - R_r p)^2  +  sum_t lambda_t (p_t - prior_t)^2,    renormalised to sum 1
+
+    (p >= 0 as NNLS keeps it: tissues that come out negative are fixed at 0 and the fit repeated), with `w_r` a
+    learned per-region weight times the region's coverage (0 where missing), `prior` the softmax of an MLP on the
+    region means (the sample-level MLP) and `lambda` (one per tissue: a Gaussian prior's precision) the residual
+    variance of the unconstrained fit divided by the effective number of regions, times a per-sample, per-tissue
+    precision the MLP also outputs (around `exp(config.prior_log_precision)`). A
+    noiseless mixture of the atlas has zero residual, so it is recovered exactly; a noisy, low-depth one is
+    pulled towards the prior the network learned from simulated mixtures. Labels are proportions (B, num_labels).
+    """
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: TissueBERTConfig):
+        super().__init__(config)
+        self.reference = nn.Parameter(torch.empty(config.num_regions, config.num_labels), requires_grad=False)
+        self.region_log_weights = nn.Parameter(torch.empty(config.num_regions))
+        self.missing_fill = nn.Parameter(torch.empty(config.num_regions))
+        self.input_norm = nn.BatchNorm1d(config.num_regions)
+        self.input_projection = nn.Linear(config.num_regions, config.projection_size)
+        # Outputs: the prior's logits and the log prior precision of every tissue.
+        self.network = mlp_blocks([config.projection_size, *config.mlp_hidden_sizes, 2 * config.num_labels], config.mlp_dropout)
+        self.post_init()
+
+    @torch.no_grad()
+    def set_reference(self, profiles) -> None:
+        """The atlas (num_regions, num_labels) beta values this model deconvolves against."""
+        profiles = torch.as_tensor(profiles, dtype=self.reference.dtype)
+        if profiles.shape != self.reference.shape or torch.isnan(profiles).any():
+            raise ValueError(f"the reference must be {tuple(self.reference.shape)} beta values without NaN, got "
+                             f"{tuple(profiles.shape)}{' with NaN' if torch.isnan(profiles).any() else ''}")
+        self.reference.copy_(profiles)
+
+    def _nonnegative_solve(self, system: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+        """
+        `system p = rhs` (B, T, T) with p >= 0, as NNLS does it: solve, fix the tissues that came out negative at 0
+        (their rows and columns replaced by the identity), solve again; at most `config.nonnegative_iterations` rounds.
+        """
+        eye = torch.eye(system.shape[-1], dtype=system.dtype, device=system.device).expand_as(system)
+        active = torch.ones_like(rhs, dtype=torch.bool)
+        for _ in range(max(self.config.nonnegative_iterations, 1)):
+            both = active[:, :, None] & active[:, None, :]
+            solution = torch.linalg.solve(torch.where(both, system, eye), torch.where(active, rhs, 0.0))
+            negative = active & (solution < 0)
+            if not negative.any():
+                break
+            active = active & ~negative
+        return solution.clamp(min=0)
+
+    def forward(self, methylation=None, region_means=None, region_coverage=None, region_mask=None, labels=None,
+                return_dict=None) -> TissueBERTOutput:
+        means, coverage, present = self._sample_inputs(methylation, region_means, region_coverage, region_mask)
+        out = self.network(self.input_projection(self.input_norm(torch.where(present, means, self.missing_fill.to(means.dtype)))))
+        tissues = self.config.num_labels
+        prior_logits = out[:, :tissues].float()
+        log_precision = out[:, tissues:].double() + self.config.prior_log_precision
+        prior = torch.softmax(prior_logits, dim=-1).double()
+        # The fit in float64: (B, T, T) normal equations of the weighted least squares, weights summing to 1.
+        weights = torch.exp(self.region_log_weights).double() * coverage.double() * present
+        weights = weights / weights.sum(dim=1, keepdim=True)
+        reference, x = self.reference.double(), means.double()
+        gram = torch.einsum("bn,nt,nu->btu", weights, reference, reference)
+        moment = torch.einsum("bn,nt,bn->bt", weights, reference, x)
+        eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
+        unshrunk = torch.linalg.solve(gram + 1e-10 * eye, moment)
+        residual = (weights * (x - unshrunk @ reference.T) ** 2).sum(dim=1)
+        effective_regions = 1.0 / (weights ** 2).sum(dim=1)
+        shrinkage = (residual / effective_regions)[:, None] * torch.exp(log_precision.clamp(-30, 30))  # (B, T)
+        fitted = self._nonnegative_solve(gram + torch.diag_embed(shrinkage), moment + shrinkage * prior)
+        total = fitted.sum(dim=-1, keepdim=True)
+        proportions = torch.where(total > 1e-9, fitted / total.clamp(min=1e-9), prior).to(means.dtype)
+        loss = None
+        if labels is not None:
+            labels = labels.to(proportions.dtype)
+            if labels.shape != proportions.shape:
+                raise ValueError(f"mixture labels must be proportions {tuple(proportions.shape)}, got {tuple(labels.shape)}")
+            loss = (proportions - labels).abs().sum(-1).mean() \
+                + self.config.prior_loss_weight * -(labels * torch.log_softmax(prior_logits, dim=-1)).sum(-1).mean()
+        return TissueBERTOutput(loss=loss, logits=torch.log(proportions.clamp(min=1e-8)), proportions=proportions)
+
+
 MODEL_CLASSES = {
     "sample": TissueBERTForSampleClassification,
     "region_attention": TissueBERTForRegionAttention,
     "region": TissueBERTForRegionClassification,
+    "mixture": TissueBERTForMixtureDeconvolution,
 }
 
 

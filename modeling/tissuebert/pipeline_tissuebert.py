@@ -9,7 +9,9 @@ A sample is a per-sample `.npz` (`methylation` (regions, 150) states 0/1/2, and 
 model), a wgbstools `.beta` file (aggregated over `regions_bed`, or over `config.region_cpg_ranges` when the
 repository stores them), a `.npy` array, an array of `num_regions` mean methylation values (NaN = missing), an
 array (num_regions, region_length) of states, or a dict `{"region_means", "region_coverage"}`.
-A single sample must not be a plain Python list (a list means several samples).
+A single sample must not be a plain Python list (a list means several samples). A sample measured on an array
+can also be a dict `{"probes": [...ids], "betas": [...values]}`: it is aligned to the model's regions by probe id
+(absent probes are missing; too few shared probes is an error saying how many there are).
 
 Output (one dict per sample):
     label, score            the most probable tissue and its probability
@@ -20,6 +22,10 @@ region-attention model only:
     region_attention        np.ndarray (num_regions,): pooling attention, 0 on missing regions
     informative_regions     the `top_regions` (default 10) regions with the most attention:
                             [{region (index), name, attention, mean_methylation}]
+mixture model (`model_kind="mixture"`):
+    proportions             [{label, share}], the tissues' shares in the sample, largest first (the top_k, or
+                            all with a share >= min_share); label / score are the largest share
+    shares                  np.ndarray (num_labels,): every tissue's share (sums to 1)
 region-level model: every region is classified on its own and the sample's probabilities are the softmax of
 the mean per-region log-probability (the original design's only way to call a sample).
 """
@@ -31,7 +37,7 @@ import numpy as np
 import torch
 from transformers import Pipeline
 
-from .formats_tissuebert import aggregate_beta, load_npz_sample, read_beta, read_region_bed
+from .formats_tissuebert import aggregate_beta, align_probes, load_npz_sample, read_beta, read_region_bed
 
 
 class TissueBERTPipeline(Pipeline):
@@ -43,8 +49,10 @@ class TissueBERTPipeline(Pipeline):
     _load_video_processor = False
     _load_feature_extractor = False
 
-    def _sanitize_parameters(self, top_k=None, top_regions=None, regions_bed=None, region_batch_size=None):
+    def _sanitize_parameters(self, top_k=None, top_regions=None, regions_bed=None, region_batch_size=None, min_share=None):
         preprocess, forward, postprocess = {}, {}, {}
+        if min_share is not None:
+            postprocess["min_share"] = min_share
         if regions_bed is not None:
             preprocess["regions_bed"] = regions_bed
         if region_batch_size is not None:
@@ -57,7 +65,13 @@ class TissueBERTPipeline(Pipeline):
 
     # -- preprocess: file or array -> model inputs -------------------------------------------------------------
     def _load(self, sample, regions_bed):
-        """A path becomes an array (or a dict of region means and coverage); anything else passes through."""
+        """A path becomes an array (or a dict of region means and coverage); probe ids are aligned; the rest passes."""
+        if isinstance(sample, dict) and "probes" in sample:
+            config = self.model.config
+            if not config.regions or "betas" not in sample:
+                raise ValueError("a {'probes', 'betas'} sample needs both keys and a model whose config names its regions")
+            return {"region_means": align_probes(list(sample["probes"]), sample["betas"], config.regions,
+                                                 config.min_region_overlap)}, None
         if not isinstance(sample, (str, os.PathLike)):
             return sample, None
         path = Path(sample)
@@ -99,6 +113,8 @@ class TissueBERTPipeline(Pipeline):
             out = self.model(**inputs)
             means = inputs["region_means"][0].float().masked_fill(inputs["region_mask"][0] == 0, float("nan"))
             result = {"logits": out.logits[0].float(), "region_means": means}
+            if out.proportions is not None:
+                result["proportions"] = out.proportions[0].float()
             if out.region_attention is not None:
                 result["region_attention"] = out.region_attention[0].float()
             return result
@@ -109,8 +125,15 @@ class TissueBERTPipeline(Pipeline):
         return {"logits": torch.cat(log_probs).mean(dim=0)}
 
     # -- postprocess -----------------------------------------------------------------------------------------
-    def postprocess(self, out, top_k=5, top_regions=10):
+    def postprocess(self, out, top_k=5, top_regions=10, min_share=None):
         config = self.model.config
+        if "proportions" in out:
+            shares = out["proportions"].cpu().numpy()
+            order = np.argsort(-shares, kind="stable")
+            keep = order[shares[order] >= min_share] if min_share is not None else order[: max(int(top_k), 1)]
+            return {"label": config.id2label[int(order[0])], "score": float(shares[order[0]]),
+                    "proportions": [{"label": config.id2label[int(i)], "share": float(shares[i])} for i in keep],
+                    "shares": shares, "missing_regions": int(np.isnan(out["region_means"].cpu().numpy()).sum())}
         probabilities = torch.softmax(out["logits"], dim=-1).cpu().numpy()
         order = np.argsort(-probabilities, kind="stable")[: max(int(top_k), 1)]
         result = {

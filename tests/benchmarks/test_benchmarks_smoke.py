@@ -89,7 +89,17 @@ def test_benchmark_configs_are_the_documented_ones():
     assert mirlm_throughput.CONFIGS["demo"] is PRESETS["mirlm"]["demo"]  # what `make demo` trains
     assert mirlm_throughput.BATCH_SIZES["demo"] == 32
     args = mirlm_attention.parse_args([])
-    assert (args.lengths, args.hidden, args.heads, args.window, args.batch) == ([520, 2048, 8192], 256, 8, 40, 1)
+    assert (args.lengths, args.hidden, args.heads, args.window, args.batch_size) == ([520, 2048, 8192], 256, 8, 40, 1)
+
+
+def test_benchmark_flags_are_spelled_with_underscores_and_accept_the_dash_alias():
+    import re
+    from pathlib import Path
+
+    for path in sorted(Path(mirlm_attention.__file__).parent.glob("*.py")):
+        assert not re.findall(r'"--[a-z0-9]+-[a-z0-9-]+"', path.read_text()), path.name  # one style: --batch_size
+    assert mirlm_attention.parse_args(["--batch_size", "3"]).batch_size == 3
+    assert mirlm_attention.parse_args(["--batch-size", "3", "--lengths=64"]).batch_size == 3
 
 
 def test_tissuebert_epoch_benchmark(tmp_path, capsys):

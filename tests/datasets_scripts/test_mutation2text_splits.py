@@ -28,7 +28,7 @@ def test_splits_take_whole_proteins_and_are_deterministic():
 
 
 def test_split_errors():
-    with pytest.raises(ValueError, match="at least 3 distinct proteins"):
+    with pytest.raises(ValueError, match="at least 3 distinct groups"):
         protein_disjoint_split(["a", "a", "b"])
     with pytest.raises(ValueError, match="summing to 1"):
         protein_disjoint_split(["a", "b", "c"], (0.5, 0.2, 0.1))

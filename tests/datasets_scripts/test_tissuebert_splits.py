@@ -26,7 +26,7 @@ def test_random_split_leaks(table):
 
 
 def test_mixed_group_is_an_error():
-    with pytest.raises(ValueError, match="two tissues"):
+    with pytest.raises(ValueError, match="holds rows of two labels"):
         group_split([0, 1], ["g", "g"])
 
 

@@ -101,3 +101,15 @@ def test_mirlm_card_vocabulary_masks_and_site_types():
     assert "`global_attention_mask - (1 - attention_mask)`" in text
     assert "| 8mer | 40 | 0.600 / 0.400 |" in text  # accuracy model / baseline per site type
     assert "| none | 50 | 0.600 / 0.400 |" in text
+
+
+def test_card_links_only_to_what_exists_on_the_hub(family):
+    """Links are web addresses or files the repository holds (its plots); no path into this source tree or elsewhere."""
+    import re
+
+    plots = {"ROC": "plots/roc.png"}
+    text = str(render_model_card(family, _context(family, plots=plots, metrics={"split": "test", "model": _metrics(family, 0.0),
+                                                                                "baseline": _metrics(family, -0.2)})))
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        assert target.startswith("https://") or target in plots.values(), target
+    assert not re.findall(r"[\w.-]+/[\w./-]+\.(?:md|j2|py)\b", text)  # a file path: not in a Hub repository

@@ -1,11 +1,12 @@
-"""The three TissueBERT models: shapes, missing regions, the loss, and the repository class that picks one."""
+"""The TissueBERT models: shapes, missing regions, the loss, the mixture fit, and the repository class that picks one."""
 import numpy as np
 import pytest
 import torch
 
 from hf_models import preset_config
-from modeling.tissuebert.modeling_tissuebert import (TissueBERTForRegionAttention, TissueBERTForRegionClassification,
-                                                     TissueBERTForSampleClassification, TissueBERTForSequenceClassification)
+from modeling.tissuebert.modeling_tissuebert import (TissueBERTForMixtureDeconvolution, TissueBERTForRegionAttention,
+                                                     TissueBERTForRegionClassification, TissueBERTForSampleClassification,
+                                                     TissueBERTForSequenceClassification)
 
 
 def config(kind, **extra):
@@ -13,7 +14,7 @@ def config(kind, **extra):
 
 
 @pytest.mark.parametrize("kind, cls", [("sample", TissueBERTForSampleClassification), ("region_attention", TissueBERTForRegionAttention),
-                                       ("region", TissueBERTForRegionClassification)])
+                                       ("region", TissueBERTForRegionClassification), ("mixture", TissueBERTForMixtureDeconvolution)])
 def test_repository_class_holds_the_kind(kind, cls):
     model = TissueBERTForSequenceClassification(config(kind))
     assert type(model.tissuebert) is cls
@@ -82,3 +83,43 @@ def test_bad_inputs():
         model(region_means=torch.full((2, 16), float("nan")))
     with pytest.raises(ValueError, match="either methylation"):
         model()
+
+
+def mixture_model(regions=40, tissues=4, seed=0):
+    model = TissueBERTForSequenceClassification(config("mixture", num_regions=regions, id2label={i: f"t{i}" for i in range(tissues)}))
+    reference = torch.rand(regions, tissues, generator=torch.Generator().manual_seed(seed))
+    model.tissuebert.set_reference(reference)
+    return model.eval(), reference
+
+
+def test_mixture_model_recovers_an_exact_mixture_of_its_atlas():
+    model, reference = mixture_model()
+    truth = torch.tensor([[0.7, 0.2, 0.1, 0.0], [0.0, 0.0, 1.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    means = truth @ reference.T
+    means[0, :10] = float("nan")  # missing regions are left out of the fit, not read as 0
+    with torch.no_grad():
+        out = model(region_means=means)
+    torch.testing.assert_close(out.proportions, truth, atol=1e-5, rtol=0)
+    torch.testing.assert_close(torch.softmax(out.logits, -1), out.proportions, atol=1e-5, rtol=0)
+
+
+def test_mixture_model_noisy_fit_is_a_composition_and_trains():
+    model, reference = mixture_model()
+    truth = torch.tensor([[0.9, 0.0, 0.1, 0.0], [0.0, 0.5, 0.0, 0.5]])
+    noisy = (truth @ reference.T + 0.2 * torch.randn(2, 40, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    model.train()
+    out = model(region_means=noisy, labels=truth)
+    assert (out.proportions >= 0).all() and torch.allclose(out.proportions.sum(-1), torch.ones(2), atol=1e-5)
+    out.loss.backward()
+    assert model.tissuebert.region_log_weights.grad.abs().sum() > 0 and model.tissuebert.reference.grad is None
+    with pytest.raises(ValueError, match="mixture labels must be proportions"):
+        model(region_means=noisy, labels=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="without NaN"):
+        model.tissuebert.set_reference(torch.full((40, 4), float("nan")))
+
+
+def test_mixture_model_keeps_its_atlas_when_saved(tmp_path):
+    model, reference = mixture_model()
+    model.save_pretrained(tmp_path)
+    loaded = TissueBERTForSequenceClassification.from_pretrained(tmp_path)
+    torch.testing.assert_close(loaded.tissuebert.reference, reference)

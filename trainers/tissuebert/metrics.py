@@ -37,3 +37,9 @@ def compute_trainer_metrics(prediction, num_labels: int) -> dict:
     metrics = tissue_metrics(prediction.label_ids, softmax(np.asarray(logits, dtype=np.float64)), num_labels)
     metrics.pop("n")
     return metrics
+
+
+def compute_mixture_metrics(prediction) -> dict:
+    """Trainer `compute_metrics` of the mixture model: mean absolute error of the proportions on the validation split."""
+    proportions = prediction.predictions[1] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    return {"mae": float(np.abs(np.asarray(proportions, dtype=np.float64) - np.asarray(prediction.label_ids)).mean())}

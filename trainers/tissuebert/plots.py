@@ -60,3 +60,32 @@ def plot_region_attention(attention: np.ndarray, labels, tissues, path, top: int
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+CURVE_TITLES = {"cfdna": "cfDNA-like (>= 80% blood)", "mixtures": "mixture"}
+
+
+def plot_depth_curve(curves: dict, folder, metric: str, ylabel: str, baseline_name: str) -> dict:
+    """
+    One figure per curve of a depth sweep, {name: [{"depth", "model": {metric}, <baseline key>: {metric}}]}: the
+    model and the baseline against the read depth (array-like samples at the right). Returns {plot name: path}.
+    """
+    plots = {}
+    for name, points in curves.items():
+        if not points:
+            continue
+        baseline_key = next(k for k in points[0] if k not in ("depth", "model"))
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        x = np.arange(len(points))
+        ax.plot(x, [p["model"][metric] for p in points], "o-", label="TissueBERT")
+        ax.plot(x, [p[baseline_key][metric] for p in points], "s--", label=baseline_name)
+        ax.set(xticks=x, xlabel="mean read depth per CpG", ylabel=ylabel,
+               title=f"held-out simulated {CURVE_TITLES.get(name, name)} samples")
+        ax.set_xticklabels([p["depth"] for p in points])
+        ax.legend()
+        fig.tight_layout()
+        path = Path(folder) / f"depth_{name.replace('-', '_')}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        plots[f"depth_{name.replace('-', '_')}"] = path
+    return plots

@@ -3,21 +3,28 @@
 
     biohf predict tissuebert --model DIR --input samples/ --output preds.csv [--regions_bed regions.bed] [--top_k 3]
 
-`--input` is a folder of `.npz` / `.beta` / `.npy` sample files, one such file, or a region x sample beta table
-(`.tsv`, one column per sample after `chr start end ...`). Writes one CSV row per sample: sample, predicted tissue,
-its probability, the top-k tissues with probabilities, missing regions, and for the region-attention model the
-most attended regions. If a `metadata.csv` (filename, tissue) sits beside the samples, a `true_tissue` column and
-the accuracy are added.
+`--input` is a folder of `.npz` / `.beta` / `.npy` sample files, one such file, a region x sample beta table
+(`.tsv`, one column per sample after `chr start end ...`), or an array matrix: a probe x sample beta matrix (CSV /
+TSV[.gz], probe id first) or a GEO series matrix, aligned to the model's regions by probe id. Writes one CSV row
+per sample: sample, predicted tissue, its probability, the top-k tissues with probabilities, missing regions, and
+for the region-attention model the most attended regions. A mixture model writes each sample's tissue
+proportions instead (`proportions`: `tissue:share;...`, largest first, shares >= `--min_share`), and with
+`--truth_from_names` (column names such as `Monocytes90_Breast10`) the true composition and the MAE. If a
+`metadata.csv` (filename, tissue) sits beside the samples, a `true_tissue` column and the accuracy are added.
 """
 
 import argparse
 import csv
+import gzip
 from pathlib import Path
 
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from datasets_scripts.tissuebert.readers import parse_beta_table
+import numpy as np
+
+from datasets_scripts.tissuebert.arrays import composition_from_name, read_array_matrix
+from datasets_scripts.tissuebert.readers import parse_beta_table, read_metadata
 from modeling.tissuebert.pipeline_tissuebert import TissueBERTPipeline
 
 SAMPLE_SUFFIXES = (".npz", ".beta", ".npy")
@@ -30,8 +37,19 @@ def load_pipeline(model_dir) -> TissueBERTPipeline:
                               tokenizer=AutoTokenizer.from_pretrained(model_dir))
 
 
-def samples_of(path) -> list:
-    """[(name, sample)] where a sample is a file path or a dict of region means (beta table columns)."""
+def _is_region_table(path: Path) -> bool:
+    if not path.name.lower().endswith((".tsv", ".tsv.gz")):
+        return False
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [h.lower() for h in handle.readline().rstrip("\n").split("\t")[:3]] == ["chr", "start", "end"]
+
+
+def samples_of(path, config=None) -> list:
+    """
+    [(name, sample)] where a sample is a file path or a dict of region means (the columns of a beta table, or of
+    an array matrix aligned to `config.regions` by probe id).
+    """
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES)
@@ -42,10 +60,20 @@ def samples_of(path) -> list:
         raise SystemExit(f"no such input: {path}")
     if path.suffix.lower() in SAMPLE_SUFFIXES:
         return [(path.name, str(path))]
-    if path.name.lower().endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+    if _is_region_table(path):
         samples, _, means, _ = parse_beta_table(path)
         return [(name, {"region_means": row}) for name, row in zip(samples, means)]
-    raise SystemExit(f"{path}: expected a folder of samples, a sample file ({', '.join(SAMPLE_SUFFIXES)}) or a .tsv table")
+    if path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        if config is None or not config.regions:
+            raise SystemExit(f"{path}: an array matrix is aligned by probe id, but the model names no regions")
+        try:
+            matrix = read_array_matrix(path)
+            means = matrix.aligned(config.regions, config.min_region_overlap)
+        except ValueError as error:
+            raise SystemExit(str(error))
+        return [(name, {"region_means": row}) for name, row in zip(matrix.samples, means)]
+    raise SystemExit(f"{path}: expected a folder of samples, a sample file ({', '.join(SAMPLE_SUFFIXES)}), a .tsv table "
+                     "or an array matrix (.csv / .tsv / series matrix .txt)")
 
 
 def _truth(input_path) -> dict:
@@ -53,8 +81,8 @@ def _truth(input_path) -> dict:
     metadata = (path if path.is_dir() else path.parent) / "metadata.csv"
     if not metadata.is_file():
         return {}
-    with open(metadata, newline="", encoding="utf-8") as handle:
-        return {row["filename"]: row["tissue"] for row in csv.DictReader(handle) if "filename" in row and "tissue" in row}
+    meta = read_metadata(metadata)  # a metadata.csv without filename / tissue columns is an error naming its columns
+    return dict(zip(meta["filename"], meta["tissue"]))
 
 
 def predict(model_dir, input_path, output_path, argv=()) -> int:
@@ -62,9 +90,15 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
     parser.add_argument("--regions_bed", help="region BED (chr start end startCpG endCpG) for .beta files")
     parser.add_argument("--top_k", type=int, default=3)
     parser.add_argument("--top_regions", type=int, default=5)
+    parser.add_argument("--min_share", type=float, default=0.005, help="mixture model: write tissues with at least this share")
+    parser.add_argument("--truth_from_names", action="store_true",
+                        help="mixture model: sample names give the true composition (e.g. Monocytes90_Breast10)")
     args = parser.parse_args(list(argv))
     pipe = load_pipeline(model_dir)
-    samples, truth = samples_of(input_path), _truth(input_path)
+    samples = samples_of(input_path, pipe.model.config)
+    if pipe.model.config.model_kind == "mixture":
+        return _predict_mixtures(pipe, samples, output_path, args)
+    truth = _truth(input_path)
     kwargs = {"top_k": args.top_k, "top_regions": args.top_regions}
     if args.regions_bed:
         kwargs["regions_bed"] = args.regions_bed
@@ -90,5 +124,38 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
     message = f"{len(samples)} samples -> {output_path}"
     if truth:
         message += f" (accuracy against metadata.csv: {correct / len(samples):.3f})"
+    print(message)
+    return len(samples)
+
+
+def _predict_mixtures(pipe, samples, output_path, args) -> int:
+    """One row per sample: the dominant tissue, every tissue's share >= `min_share`, and (names) truth and MAE."""
+    config = pipe.model.config
+    tissues = [config.id2label[i] for i in range(config.num_labels)]  # label-id order (not the JSON key order)
+    truth = {}
+    if args.truth_from_names:
+        try:
+            truth = {name: composition_from_name(name, tissues) for name, _ in samples}
+        except ValueError as error:
+            raise SystemExit(f"--truth_from_names: {error}")
+    columns = ["sample", "dominant_tissue", "share", "proportions", "missing_regions"] + (["true_composition", "mae"] if truth else [])
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    errors = []
+    with open(output_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for name, sample in tqdm(samples, desc="deconvolving", unit="sample"):
+            result = pipe(sample, min_share=args.min_share)
+            row = [name, result["label"], f"{result['score']:.4f}",
+                   ";".join(f"{p['label']}:{p['share']:.4f}" for p in result["proportions"]), result["missing_regions"]]
+            if truth:
+                true = np.array([truth[name].get(t, 0.0) for t in tissues])
+                errors.append(float(np.abs(result["shares"] - true).mean()))
+                row += [";".join(f"{t}:{v:.4f}" for t, v in truth[name].items()), f"{errors[-1]:.5f}"]
+            writer.writerow(row)
+    message = f"{len(samples)} samples -> {output_path}"
+    if truth:
+        message += f" (mean absolute error of the proportions against the names: {np.mean(errors):.5f})"
     print(message)
     return len(samples)
