@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 from datasets import Dataset, DatasetDict, Features, Sequence, Value
 
+from datasets_scripts.grouping import group_members
 from datasets_scripts.saved import load_saved_splits
 
 from .generator import IONS, generate_proteins
@@ -80,11 +81,9 @@ def carve_validation(groups: list, fraction: float, seed: int = 0) -> tuple:
     """(train rows, validation rows): whole homology groups, shuffled, to validation until `fraction` of the rows."""
     if not 0 < fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {fraction}")
-    names = sorted(set(groups))
+    members = group_members(groups)  # groups in order of first appearance: independent of how groups are named
+    names = list(members)
     np.random.default_rng(seed).shuffle(names)
-    members = {name: [] for name in names}
-    for i, group in enumerate(groups):
-        members[group].append(i)
     validation, target = [], fraction * len(groups)
     for name in names:
         if len(validation) >= target:
