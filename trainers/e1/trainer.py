@@ -6,9 +6,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
-from transformers import EvalPrediction, Trainer, TrainerCallback
+from transformers import EvalPrediction, TrainerCallback
 
 from datasets_scripts.e1.batching import TokenBudgetBatchSampler, row_tokens
+from trainers.base import FamilyTrainer
 from trainers.e1.metrics import binding_metrics
 
 LABEL_NAMES = ["binding_labels"]
@@ -64,7 +65,7 @@ class HeadsCheckpointCallback(TrainerCallback):
             save_heads(model, Path(args.output_dir) / f"checkpoint-{state.global_step}")
 
 
-class E1ContrastiveTrainer(Trainer):
+class E1ContrastiveTrainer(FamilyTrainer):
     """
     Beyond the stock Trainer:
     - evaluation batches come from `eval_collator` (one unmasked view with the first homologs), training batches from
@@ -83,12 +84,11 @@ class E1ContrastiveTrainer(Trainer):
     """
 
     accepts_loss_kwargs = False
+    family_label_names = LABEL_NAMES
 
     def __init__(self, model=None, args=None, *, eval_collator=None, prototype_batches: int = 8,
                  max_tokens_per_batch: int = 0, **kwargs):
         if args is not None:
-            args.label_names = LABEL_NAMES
-            args.remove_unused_columns = False
             base = unwrap(model)
             mlm_trainable = any(p.requires_grad for p in base.mlm_head.parameters())
             if args.ddp_find_unused_parameters is None and mlm_trainable and base.config.mlm_weight == 0:

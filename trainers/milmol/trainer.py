@@ -6,8 +6,9 @@ cross-validated hyper-parameter-search objective.
 import numpy as np
 import torch
 from torch.utils.data import WeightedRandomSampler
-from transformers import EvalPrediction, Trainer
+from transformers import EvalPrediction
 
+from trainers.base import FamilyTrainer
 from trainers.milmol.metrics import hpo_score, task_metrics
 
 LABEL_NAMES = ["labels", "label_weights", "aux_abs", "aux_abs_mask", "aux_fluo", "aux_fluo_mask"]
@@ -35,7 +36,7 @@ def compute_trainer_metrics(prediction: EvalPrediction, task_names) -> dict:
     return {k: v for k, v in metrics.items() if v is not None}
 
 
-class MILMolTrainer(Trainer):
+class MILMolTrainer(FamilyTrainer):
     """
     Trainer for `MILMolForPropertyPrediction`. Beyond the stock Trainer it
     - passes the targets (labels, label_weights, auxiliary targets and their masks) as label tensors;
@@ -46,11 +47,10 @@ class MILMolTrainer(Trainer):
       pruner (steps numbered across folds).
     """
 
+    family_label_names = LABEL_NAMES
+
     def __init__(self, model=None, args=None, *, rare_oversample_mult: float = 0.0, rare_prev_thr: float = 0.05,
                  sample_weight_cap: float = 10.0, min_w: float = 0.3, cv_folds=None, task_names=None, **kwargs):
-        if args is not None:
-            args.label_names = LABEL_NAMES
-            args.remove_unused_columns = False
         task_names = task_names or (model.config.task_names if model is not None else None)
         if task_names is not None:
             kwargs.setdefault("compute_metrics", lambda p: compute_trainer_metrics(p, task_names))

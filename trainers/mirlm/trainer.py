@@ -4,9 +4,10 @@ from functools import partial
 
 import numpy as np
 import torch
-from transformers import EvalPrediction, Trainer
+from transformers import EvalPrediction
 
 from modeling.mirlm.modeling_mirlm import best_spans
+from trainers.base import FamilyTrainer
 from trainers.mirlm.callbacks import TemperatureAnnealingCallback
 from trainers.mirlm.metrics import mirlm_metrics
 
@@ -31,7 +32,7 @@ def compute_trainer_metrics(prediction: EvalPrediction, threshold: float = 0.5, 
     )
 
 
-class MirLMTrainer(Trainer):
+class MirLMTrainer(FamilyTrainer):
     """
     Trainer for `MirLMForTargetPrediction`. Beyond the stock Trainer it
     - passes the three label tensors (bag label, span start, span end) and keeps the raw sequence columns,
@@ -42,13 +43,12 @@ class MirLMTrainer(Trainer):
       (published training sets are 1:10), one epoch still being as many rows as the training set.
     """
 
+    family_label_names = LABEL_NAMES
+
     def __init__(self, model=None, args=None, *, anneal_temperature: tuple = (0.2, 0.05), positive_fraction=None, **kwargs):
         if positive_fraction is not None and not 0.0 < positive_fraction < 1.0:
             raise ValueError(f"positive_fraction must lie strictly between 0 and 1, got {positive_fraction}")
         self.positive_fraction = positive_fraction
-        if args is not None:
-            args.label_names = LABEL_NAMES
-            args.remove_unused_columns = False  # raw strings go to the collator
         if model is not None:
             kwargs.setdefault("compute_metrics", partial(compute_trainer_metrics, max_span_length=model.config.mirna_max_len))
         callbacks = list(kwargs.pop("callbacks", None) or [])

@@ -12,8 +12,10 @@ Both keep the raw columns for the collator (`remove_unused_columns=False`) and r
 """
 
 import torch
-from transformers import Trainer, TrainerCallback
+from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
+
+from trainers.base import FamilyTrainer
 
 from .build import freeze_for_stage
 
@@ -32,7 +34,7 @@ class GateLoggingCallback(TrainerCallback):
             logs[f"gca{i}_feed_forward_gate"] = round(float(torch.tanh(layer.feed_forward_gate.detach())), 5)
 
 
-class Mutation2TextStage1Trainer(Trainer):
+class Mutation2TextStage1Trainer(FamilyTrainer):
     """
     Stage 1 (adapters). `train_protein_encoder=True` also trains the encoder (only sensible without embeddings cache).
     With `class_head` (the adapter pre-training head, `pretraining.class_head`) and batches holding `effect_labels`
@@ -44,9 +46,6 @@ class Mutation2TextStage1Trainer(Trainer):
     def __init__(self, model=None, args=None, *, train_protein_encoder: bool = False, class_head=None,
                  class_loss_weight: float = 1.0, **kwargs):
         self.class_head, self.class_loss_weight = class_head, class_loss_weight
-        if args is not None:
-            args.remove_unused_columns = False
-            args.label_names = ["labels"]
         if model is not None:
             trainable = freeze_for_stage(model, 1, train_protein_encoder)
             if not trainable:

@@ -2,13 +2,12 @@
 
 from functools import partial
 
-from transformers import Trainer
-
 from datasets_scripts.tissuebert import TissueBERTDataCollator
+from trainers.base import FamilyTrainer
 from trainers.tissuebert.metrics import compute_mixture_metrics, compute_trainer_metrics
 
 
-class TissueBERTTrainer(Trainer):
+class TissueBERTTrainer(FamilyTrainer):
     """
     Trainer for every TissueBERT model kind. Beyond the stock Trainer it collates sample rows (region means) or
     region rows (DNA tokens + states) with `TissueBERTDataCollator`, keeps the dataset's extra columns away from
@@ -17,9 +16,6 @@ class TissueBERTTrainer(Trainer):
     """
 
     def __init__(self, model=None, args=None, **kwargs):
-        if args is not None:
-            args.label_names = ["labels"]
-            args.remove_unused_columns = False  # the collator picks the model inputs
         kwargs.setdefault("data_collator", TissueBERTDataCollator())
         if model is not None and model.config.model_kind == "mixture":
             kwargs.setdefault("compute_metrics", compute_mixture_metrics)  # eval_mae of the proportions
