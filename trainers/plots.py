@@ -22,8 +22,13 @@ def plot_training_curves(log_history: list, path, metric: str = "eval_loss") -> 
     if evals:
         axes[1].plot(*zip(*evals), "o-", color="tab:green")
     axes[1].set(xlabel="step", ylabel=metric, title=f"validation {metric.removeprefix('eval_')}")
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path, dpi: int = 120) -> Path:
+    """Lay `fig` out tightly, write it to `path` and close it; returns the path."""
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -28,8 +28,7 @@ from typing import Optional
 import numpy as np
 import yaml
 from datasets import concatenate_datasets
-from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import EarlyStoppingCallback, TrainingArguments
 
 from datasets_scripts.e1 import E1ContrastiveCollator, family_folds, homology_groups
 from datasets_scripts.e1.builder import build_e1_benchmark, build_e1_dataset, data_ions, truncate_proteins
@@ -37,7 +36,7 @@ from hf_models.export import export_repository
 from modeling.e1.configuration_e1 import E1Config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
-from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments, repository_folder
+from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments
 from trainers.e1.baseline import WindowLogisticBaseline
 from trainers.e1.evaluation import choose_thresholds, held_out_report, predict_split
 from trainers.e1.lora import DEFAULT_TARGETS, apply_lora, merged, save_adapters_and_heads
@@ -45,6 +44,7 @@ from trainers.e1.metrics import binding_metrics
 from trainers.e1.plots import plot_diagnostics, plot_pr_curves
 from trainers.e1.trainer import E1ContrastiveTrainer
 from trainers.plots import plot_training_curves
+from trainers.running import read_trained_on, start_run, train_resuming
 
 logger = logging.getLogger("biohf.e1")
 HEADLINE_METRICS = ["auprc", "hra", "hra_normalized", "f1", "mcc"]
@@ -54,6 +54,8 @@ def headline_metrics(ions) -> list:
     return HEADLINE_METRICS + [f"auprc_{ion.lower()}" for ion in ions]
 
 
+# Fields alike in shape to the other families' arguments, but each help names this family's data and split;
+# the parsing they share is `trainers.arguments.parse_training_arguments`.
 @dataclass
 class E1Arguments:
     preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/e1_<preset>.yaml"})
@@ -138,12 +140,7 @@ def train_one(config, tokenizer, train_split, eval_split, args: E1Arguments, tra
         eval_collator=eval_collator, processing_class=tokenizer, prototype_batches=args.prototype_batches, callbacks=callbacks,
         max_tokens_per_batch=args.max_tokens_per_batch,
     )
-    checkpoint = training_args.resume_from_checkpoint
-    if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
-        checkpoint = get_last_checkpoint(training_args.output_dir)
-        if checkpoint:
-            logger.info("resuming from %s", checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    train_resuming(trainer, training_args, args.resume)
     return trainer
 
 
@@ -198,9 +195,7 @@ def unwrap_for_eval(model):
 
 def main(argv=None) -> Optional[dict]:
     args, training_args = parse_training_arguments("e1", (E1Arguments, TrainingArguments), argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
-    set_seed(training_args.seed)
-    output_dir = repository_folder(training_args)
+    output_dir = start_run(training_args)
     config = build_config(args)
     tokenizer = E1Tokenizer()
     splits = load_splits(args, config.ions)
@@ -299,7 +294,7 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
     model = AutoModelForTokenClassification.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     ions = list(model.config.ions)
-    trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
+    trained_on = read_trained_on(model_dir)
     if data and not Path(data).is_dir() and Path(data.split(",")[0].split("=")[-1]).suffix.lower() in (".fa", ".fasta"):
         paths = parse_ion_files(data)
         unknown = sorted(set(paths) - set(ions))

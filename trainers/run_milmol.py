@@ -25,7 +25,7 @@ from datasets_scripts.milmol import (MILMolDataCollator, build_milmol_dataset, b
                                      featurisation_report, make_featurizer, prevalence)
 from hf_models.export import export_repository
 from modeling.milmol.configuration_milmol import MILMolConfig
-from trainers.arguments import parse_training_arguments, repository_folder
+from trainers.arguments import parse_training_arguments
 from trainers.milmol.baseline import Logistic2DBaseline
 from trainers.milmol.evaluation import export_attention, model_metrics, predict_split
 from trainers.milmol.hpo import config_overrides_from_params
@@ -35,6 +35,7 @@ from trainers.milmol.plots import plot_attention, plot_pr_curves
 from trainers.milmol.training import (MILMolArguments, build_config, fit_members, fit_statistics, run_hpo,
                                       train_single_instance, train_without_conformers)
 from trainers.plots import plot_training_curves
+from trainers.running import read_trained_on, start_run
 
 logger = logging.getLogger("biohf.milmol")
 HEADLINE_METRICS = ["macro_roc_auc", "min_roc_auc", "macro_ap", "min_ap", "top_conformer_hit_rate"]
@@ -150,9 +151,7 @@ def main(argv=None) -> Optional[dict]:
     if args.train_file and args.data:
         raise SystemExit("give the data once: --train_file (the EUOS25 challenge files) or --data, not both")
     args.data = args.train_file or args.data
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
-    set_seed(training_args.seed)
-    output_dir = repository_folder(training_args)
+    output_dir = start_run(training_args)
     config = build_config(args)
     tokenizer = make_featurizer(args.data, fingerprint_bits=config.fingerprint_bits, fingerprint_radius=config.fingerprint_radius,
                                 num_conformers=config.num_conformers, embed_threads=args.embed_threads)
@@ -199,7 +198,7 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
 
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
+    trained_on = read_trained_on(model_dir)
     splits = build_milmol_dataset(data, tokenizer, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0),
                                   split=trained_on.get("split_kind", "scaffold"), sample=trained_on.get("sample") or None,
                                   on_no_conformer=trained_on.get("on_no_conformer", "2d_only"))

@@ -27,8 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from transformers import TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import TrainingArguments
 
 from datasets_scripts.mirlm import MirLMDataCollator, build_mirlm_dataset
 from datasets_scripts.mirlm.builder import read_rows
@@ -36,12 +35,13 @@ from hf_models.export import export_repository
 from hf_models.families import make_tokenizer
 from modeling.mirlm.configuration_mirlm import MirLMConfig
 from modeling.mirlm.modeling_mirlm import MirLMForTargetPrediction
-from trainers.arguments import family_config, parse_training_arguments, repository_folder
+from trainers.arguments import family_config, parse_training_arguments
 from trainers.mirlm.comparison import canonical_pointing_accuracy
 from trainers.mirlm.evaluation import compare_on_file, evaluate_file, evaluate_mirlm, write_predictions
 from trainers.mirlm.plots import plot_position_weights, plot_pr_curves
 from trainers.mirlm.trainer import MirLMTrainer
 from trainers.plots import plot_training_curves
+from trainers.running import read_trained_on, start_run, train_resuming
 
 logger = logging.getLogger("biohf.mirlm")
 
@@ -185,9 +185,7 @@ def write_repository(trainer, tokenizer, splits, args: MirLMArguments, training_
 
 def main(argv=None) -> Optional[dict]:
     args, training_args = parse_training_arguments("mirlm", (MirLMArguments, TrainingArguments), argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
-    set_seed(training_args.seed)
-    output_dir = repository_folder(training_args)
+    output_dir = start_run(training_args)
     model = build_model(args)
     config = model.config
     tokenizer = make_tokenizer("mirlm", config)
@@ -200,12 +198,7 @@ def main(argv=None) -> Optional[dict]:
         data_collator=MirLMDataCollator(tokenizer), processing_class=tokenizer,
         anneal_temperature=(args.temperature_start, args.temperature_end), positive_fraction=args.positive_fraction,
     )
-    checkpoint = training_args.resume_from_checkpoint
-    if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
-        checkpoint = get_last_checkpoint(training_args.output_dir)
-        if checkpoint:
-            logger.info("resuming from %s", checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    train_resuming(trainer, training_args, args.resume)
     if not trainer.is_world_process_zero():
         return None
     if not args.score_test:
@@ -248,7 +241,7 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
         return evaluate_external(model, tokenizer, Path(model_dir), Path(data), output, options)
     if options.compare_columns:
         raise SystemExit("--compare_columns needs --data FILE with those columns")
-    trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
+    trained_on = read_trained_on(model_dir)
     splits = build_mirlm_dataset(data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0))
     report = evaluate_mirlm(model, tokenizer, splits, threshold=model.config.decision_threshold)
     report.pop("predictions")

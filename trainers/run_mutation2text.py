@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import Optional
 
 from safetensors.torch import save_file
-from transformers import TrainingArguments, set_seed
+from transformers import TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.mutation2text import Mutation2TextDataCollator, build_mutation2text_dataset
 from hf_models.export import export_repository
 from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
-from trainers.arguments import parse_config_overrides, parse_training_arguments, repository_folder
+from trainers.arguments import parse_config_overrides, parse_training_arguments
 from hf_models.presets import preset_config
 from trainers.mutation2text.arguments import Mutation2TextArguments, check_protein_lengths, load_splits
 from trainers.mutation2text.build import adapter_state, base_model_id, build_model, load_language_model, run_dtype
@@ -57,6 +57,7 @@ from trainers.mutation2text.trainer import (
     LORA_TARGETS, Mutation2TextSFTTrainer, Mutation2TextStage1Trainer, sft_config,
 )
 from trainers.plots import plot_training_curves
+from trainers.running import read_trained_on, start_run
 
 logger = logging.getLogger("biohf.mutation2text")
 HEADLINE_METRICS = ["bleu_2", "bleu_4", "meteor", "rouge_1", "rouge_2", "rouge_l", "fact_accuracy", "effect_accuracy"]
@@ -161,12 +162,9 @@ def _summary(metrics: dict) -> str:
 
 def main(argv=None) -> Optional[dict]:
     args, training_args = parse_training_arguments("mutation2text", (Mutation2TextArguments, TrainingArguments), argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        level=logging.INFO if training_args.should_log else logging.WARNING)
     if args.stage not in ("1", "2", "both"):
         raise SystemExit(f"--stage must be 1, 2 or both, got {args.stage!r}")
-    set_seed(training_args.seed)
-    output_dir = repository_folder(training_args)
+    output_dir = start_run(training_args)
     state = Path(training_args.output_dir)
     skipped = {}
     splits = load_splits(args, skipped)
@@ -272,7 +270,7 @@ def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None
 
     from datasets_scripts.mutation2text.builder import build_split_files
 
-    trained = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
+    trained = read_trained_on(model_dir)
     parser = argparse.ArgumentParser(prog="biohf evaluate mutation2text")
     parser.add_argument("--train_file", help="training file for retrieval; `--data` is then scored whole")
     parser.add_argument("--text_column", default=trained.get("text_column", "uniprot_description"))

@@ -13,8 +13,6 @@ Does an e1 model use its homologs? Three measurements on a trained repository an
 """
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ import torch
 from datasets_scripts.e1.motifs import motif_scores
 from trainers.e1.evaluation import predict_split
 from trainers.e1.metrics import ion_metrics
+from trainers.running import read_trained_on, write_report
 
 RARE_RESIDUES = "CHWM"
 
@@ -103,6 +102,7 @@ def diagnose(binder, mlm_model, tokenizer, split, num_context: int) -> dict:
 
 
 def main(argv=None) -> dict:
+    # A command line alike in shape to the other tools' (argparse lists), not shared logic.
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a trained e1 repository")
     parser.add_argument("--data", default=None, help="the model's data if not the embedded families (as `biohf train e1 --data`)")
@@ -117,8 +117,7 @@ def main(argv=None) -> dict:
 
     from datasets_scripts.e1.builder import build_e1_benchmark, build_e1_dataset
 
-    metrics_file = Path(args.model) / "metrics.json"
-    trained_on = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    trained_on = read_trained_on(args.model)
     binder = AutoModelForTokenClassification.from_pretrained(args.model)
     train_file = args.train_file or (None if args.data else trained_on.get("train_file"))
     msa_dir = args.msa_dir or trained_on.get("msa_dir")
@@ -133,10 +132,7 @@ def main(argv=None) -> dict:
         raise SystemExit(f"--split {args.split!r}: the data set has {', '.join(splits)}")
     report = diagnose(binder, AutoModelForMaskedLM.from_pretrained(args.model), AutoTokenizer.from_pretrained(args.model),
                       splits[args.split], trained_on.get("num_context", 3))
-    text = json.dumps({"model": args.model, "split": args.split, **report}, indent=2)
-    if args.output:
-        Path(args.output).write_text(text)
-    print(text)
+    write_report({"model": args.model, "split": args.split, **report}, args.output)
     return report
 
 

@@ -9,6 +9,8 @@ from sklearn.metrics import precision_recall_curve
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from trainers.plots import save_figure  # noqa: E402
+
 
 def plot_pr_curves(labels: np.ndarray, scores: dict, ions: list, path, title: str = "held-out residues") -> Path:
     """labels (residues, ions); scores {name: (residues, ions)}. One panel per ion; recall 0.7 (HRA) marked."""
@@ -24,11 +26,7 @@ def plot_pr_curves(labels: np.ndarray, scores: dict, ions: list, path, title: st
         ax.set(xlabel="recall", ylabel="precision", title=f"{ion} ({int(y.sum())} binding residues)", xlim=(0, 1), ylim=(0, 1.02))
     axes[0][0].legend(fontsize=8, loc="lower left")
     fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_diagnostics(log_history: list, path) -> Path:
@@ -47,8 +45,4 @@ def plot_diagnostics(log_history: list, path) -> Path:
             axes[1].plot(*zip(*points), label=name)
     axes[1].set(xlabel="step", title="prototype diagnostics")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

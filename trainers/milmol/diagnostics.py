@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 
 from datasets_scripts.milmol import MILMolDataCollator, build_milmol_dataset
 from trainers.milmol.metrics import task_metrics
+from trainers.running import write_report
 
 
 def attention_sharpness(attention: np.ndarray, mask: np.ndarray, responsible: np.ndarray, dependent_tasks: np.ndarray,
@@ -150,11 +151,7 @@ def main(argv=None) -> dict:
     splits = build_milmol_dataset(None, AutoTokenizer.from_pretrained(args.model), size=trained_on.get("data_size", "demo"),
                                   seed=trained_on.get("dataset_seed", 0), split=trained_on.get("split_kind", "scaffold"))
     report = diagnose(model, splits)
-    text = json.dumps(report, indent=2)
-    if args.output:
-        Path(args.output).write_text(text)
-    print(text)
-    return report
+    return write_report(report, args.output)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from typing import List, Optional
 import numpy as np
 from datasets import concatenate_datasets
 from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.milmol import aux_statistics, scaffold_folds
 from modeling.milmol.configuration_milmol import MILMolConfig
@@ -24,10 +23,13 @@ from trainers.milmol.baseline import mean_over_conformers
 from trainers.milmol.evaluation import predict_split
 from trainers.milmol.hpo import hp_space, study_storage, suggest_model_params
 from trainers.milmol.trainer import MILMolTrainer
+from trainers.running import train_resuming
 
 logger = logging.getLogger("biohf.milmol")
 
 
+# Fields alike in shape to the other families' arguments, but each help names this family's data and split;
+# the parsing they share is `trainers.arguments.parse_training_arguments`.
 @dataclass
 class MILMolArguments:
     preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/milmol_<preset>.yaml"})
@@ -121,16 +123,11 @@ def fit_members(config: MILMolConfig, training_args: TrainingArguments, train, v
     for index in range(members):
         member_args = training_args if members == 1 else TrainingArguments(**{
             **training_args.to_dict(), "output_dir": str(Path(training_args.output_dir) / f"member-{index}"),
-            "seed": training_args.seed + index})
+            "seed": training_args.seed + index, "resume_from_checkpoint": None})
         set_seed(member_args.seed)
         model = MILMolForPropertyPrediction(MILMolConfig(**{**config.to_dict(), "ensemble_size": 1}) if members > 1 else config)
         trainer = make_trainer(model, member_args, train, validation, collator, args, config.task_names, **options)
-        checkpoint = training_args.resume_from_checkpoint if members == 1 else None
-        if checkpoint is None and resume and Path(member_args.output_dir).is_dir():
-            checkpoint = get_last_checkpoint(member_args.output_dir)
-            if checkpoint:
-                logger.info("resuming from %s", checkpoint)
-        trainer.train(resume_from_checkpoint=checkpoint)
+        train_resuming(trainer, member_args, resume)
         trainers.append(trainer)
         if members > 1:
             logger.info("member %d/%d: best validation macro AP %s", index + 1, members, trainer.state.best_metric)

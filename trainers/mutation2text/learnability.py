@@ -13,13 +13,13 @@ If `protein` does not beat `text` here, no protein path can beat the text-only b
 """
 
 import argparse
-import json
 
 import numpy as np
 
 from datasets_scripts.mutation2text.generator import generate_splits
 from datasets_scripts.mutation2text.properties import EFFECTS
 from modeling.mutation2text.mutations_mutation2text import parse_mutations
+from trainers.running import write_report
 
 RESIDUES = "ACDEFGHIKLMNPQRSTVWY"
 
@@ -68,12 +68,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--window", type=int, default=21, help="residues read on each side of the site")
     parser.add_argument("--output", help="write the report as JSON here")
     args = parser.parse_args(argv)
-    report = effect_learnability(args.size, args.seed, args.window)
-    print(json.dumps(report, indent=2))
-    if args.output:
-        with open(args.output, "w") as handle:
-            json.dump(report, handle, indent=2)
-    return report
+    return write_report(effect_learnability(args.size, args.seed, args.window), args.output)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from trainers.plots import save_figure  # noqa: E402
+
 FACTS = [("wild_type_accuracy", "wild-type\nresidue"), ("position_accuracy", "position"),
          ("mutant_accuracy", "mutant\nresidue"), ("effect_accuracy", "effect\nclass"), ("fact_accuracy", "all four")]
 
@@ -22,8 +24,4 @@ def plot_fact_accuracy(report: dict, path, labels: dict) -> Path:
     ax.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(FACTS))], [label for _, label in FACTS])
     ax.set(ylim=(0, 1.05), ylabel="accuracy", title="mutation facts named correctly (held-out proteins)")
     ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -5,8 +5,9 @@ on the reference atlas, `scipy.optimize.nnls`, proportions normalised to sum 1, 
 """
 
 import numpy as np
-import torch
 from scipy.optimize import nnls
+
+from trainers.tissuebert.evaluation import sample_outputs
 
 DETECTION_THRESHOLD = 0.01  # a tissue counts as found when its predicted share is at least 1%
 
@@ -24,17 +25,9 @@ def nnls_proportions(reference: np.ndarray, means: np.ndarray) -> np.ndarray:
     return out
 
 
-@torch.no_grad()
 def model_proportions(model, means: np.ndarray, coverage: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """(samples, tissues) proportions of a mixture model for region means (NaN = missing) and coverage."""
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for begin in range(0, means.shape[0], batch_size):
-        result = model(region_means=torch.as_tensor(means[begin : begin + batch_size], device=device),
-                       region_coverage=torch.as_tensor(coverage[begin : begin + batch_size], device=device))
-        out.append(result.proportions.float().cpu().numpy())
-    return np.concatenate(out)
+    return np.concatenate([out.proportions.float().cpu().numpy() for out in sample_outputs(model, means, coverage, batch_size)])
 
 
 def minor_tissues(composition: np.ndarray, background) -> np.ndarray:

@@ -22,14 +22,19 @@ def hide_regions(means: np.ndarray, fraction: float, seed: int = 0) -> np.ndarra
 
 
 @torch.no_grad()
-def predict_samples(model, means: np.ndarray, coverage: np.ndarray, batch_size: int = 64) -> tuple:
-    """(probabilities (S, C), region attention (S, N) or None) of a sample-level model for region means (NaN = missing)."""
+def sample_outputs(model, means: np.ndarray, coverage: np.ndarray, batch_size: int = 64):
+    """The outputs of a sample-level (or mixture) model, batch by batch, for region means (NaN = missing) and coverage."""
     model.eval()
     device = next(model.parameters()).device
-    probabilities, attention = [], []
     for begin in range(0, means.shape[0], batch_size):
-        out = model(region_means=torch.as_tensor(means[begin : begin + batch_size], device=device),
+        yield model(region_means=torch.as_tensor(means[begin : begin + batch_size], device=device),
                     region_coverage=torch.as_tensor(coverage[begin : begin + batch_size], device=device))
+
+
+def predict_samples(model, means: np.ndarray, coverage: np.ndarray, batch_size: int = 64) -> tuple:
+    """(probabilities (S, C), region attention (S, N) or None) of a sample-level model for region means (NaN = missing)."""
+    probabilities, attention = [], []
+    for out in sample_outputs(model, means, coverage, batch_size):
         probabilities.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())
         if out.region_attention is not None:
             attention.append(out.region_attention.float().cpu().numpy())

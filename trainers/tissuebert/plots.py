@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from trainers.plots import save_figure  # noqa: E402
+
 
 def plot_confusion(matrices: dict, tissues, path) -> Path:
     """Row-normalised confusion matrices side by side, e.g. {"TissueBERT": m, "logistic regression": b}."""
@@ -21,11 +23,7 @@ def plot_confusion(matrices: dict, tissues, path) -> Path:
                xticks=range(len(tissues)), yticks=range(len(tissues)))
         ax.set_xticklabels(tissues, rotation=90, fontsize=6)
         ax.set_yticklabels(tissues, fontsize=6)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_missing_curve(curves: dict, path) -> Path:
@@ -35,11 +33,7 @@ def plot_missing_curve(curves: dict, path) -> Path:
         ax.plot(*zip(*points), "o-", label=name)
     ax.set(xlabel="fraction of regions missing", ylabel="test accuracy", ylim=(0, 1.02), title="robustness to missing regions")
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_region_attention(attention: np.ndarray, labels, tissues, path, top: int = 40) -> Path:
@@ -55,11 +49,7 @@ def plot_region_attention(attention: np.ndarray, labels, tissues, path, top: int
     ax.set_yticklabels([tissues[t] for t in present], fontsize=6)
     ax.set_xticklabels([str(r) for r in regions], rotation=90, fontsize=5)
     fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 CURVE_TITLES = {"cfdna": "cfDNA-like (>= 80% blood)", "mixtures": "mixture"}
@@ -83,9 +73,5 @@ def plot_depth_curve(curves: dict, folder, metric: str, ylabel: str, baseline_na
                title=f"held-out simulated {CURVE_TITLES.get(name, name)} samples")
         ax.set_xticklabels([p["depth"] for p in points])
         ax.legend()
-        fig.tight_layout()
-        path = Path(folder) / f"depth_{name.replace('-', '_')}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        plots[f"depth_{name.replace('-', '_')}"] = path
+        plots[f"depth_{name.replace('-', '_')}"] = save_figure(fig, Path(folder) / f"depth_{name.replace('-', '_')}.png")
     return plots
