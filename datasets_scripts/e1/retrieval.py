@@ -97,6 +97,7 @@ def proteins_of(files: str) -> dict:
 
 
 def main(argv=None) -> dict:
+    # A command line alike in shape to the other tools' (argparse lists), not shared logic.
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train_file", required=True, help="per-ion training files (the default database; queries too)")
     parser.add_argument("--test_file", default=None, help="per-ion test files: queries, never retrieved")

@@ -16,6 +16,7 @@ class MirLMDataCollator:
     the string columns.
     """
 
+    # Attributes and the empty-batch check every collator has: alike in shape to the other families' collators.
     def __init__(self, tokenizer, padding: str = "longest", pad_to_multiple_of: Optional[int] = 8):
         self.tokenizer = tokenizer
         self.padding = padding

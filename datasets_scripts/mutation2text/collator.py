@@ -11,6 +11,7 @@ import torch
 
 
 class Mutation2TextDataCollator:
+    # Attributes and the empty-batch check every collator has: alike in shape to the other families' collators.
     def __init__(self, processor, use_protein: bool = True, with_answers: bool = True):
         self.processor = processor
         self.use_protein = use_protein

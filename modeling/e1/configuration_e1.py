@@ -52,6 +52,7 @@ class E1Config(PretrainedConfig):
         "pull_mask_ratio", "sim_pos", "sim_neg",
     ]
 
+    # The config's hyper-parameters with their defaults: alike in shape to other configs' signatures, not shared logic.
     def __init__(
         self,
         vocab_size: int = 34,

@@ -52,6 +52,7 @@ class E1BindingOutput(ModelOutput):
     sim_pos / sim_neg: mean cosine similarity of labelled residues to the positive / negative prototypes.
     """
 
+    # Typed output fields, alike in shape to the other families' outputs (not shared logic).
     loss: Optional[torch.FloatTensor] = None
     binding_logits: Optional[torch.FloatTensor] = None
     loss_contrastive: Optional[torch.FloatTensor] = None
@@ -223,6 +224,7 @@ class E1Model(E1PreTrainedModel):
         self.embed_seq_id = nn.Embedding(config.max_num_sequences, config.hidden_size)
         self.layers = nn.ModuleList(E1DecoderLayer(config, i) for i in range(config.num_hidden_layers))
         self.norm = E1RMSNorm(config.hidden_size, config.rms_norm_eps)
+        # post_init and the input-embedding accessors transformers expects, repeated per family because each modeling folder ships alone as remote code.
         self.gradient_checkpointing = False
         self.post_init()
 
@@ -412,6 +414,7 @@ class E1ForContrastiveBinding(E1PreTrainedModel):
                                   for v in range(num_views)], dim=1)
         return hidden, out
 
+    # The head takes the base model's inputs as explicit keywords (transformers' convention), plus its labels.
     def forward(
         self,
         input_ids: torch.LongTensor,

@@ -99,6 +99,7 @@ class E1Tokenizer(PreTrainedTokenizer):
         super().__init__(**kwargs)
 
     # -- vocabulary -------------------------------------------------------------------------------------
+    # The dict-vocabulary methods of a PreTrainedTokenizer, repeated per family because each modeling folder ships alone as remote code.
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)

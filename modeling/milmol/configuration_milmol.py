@@ -77,6 +77,7 @@ class MILMolConfig(PretrainedConfig):
     model_type = "milmol"
     keys_to_ignore_at_inference = ["task_embeddings", "per_task_loss"]
 
+    # The config's hyper-parameters with their defaults: alike in shape to other configs' signatures, not shared logic.
     def __init__(
         self,
         n_features_2d=None,

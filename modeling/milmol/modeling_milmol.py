@@ -50,6 +50,7 @@ class MILMolPropertyOutput(ModelOutput):
     per_task_loss: (T,) the focal loss of each task before lambda weighting, the members' mean (when labels are given).
     """
 
+    # Typed output fields, alike in shape to the other families' outputs (not shared logic).
     loss: Optional[torch.FloatTensor] = None
     logits: Optional[torch.FloatTensor] = None
     aux_abs: Optional[torch.FloatTensor] = None

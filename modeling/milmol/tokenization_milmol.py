@@ -225,6 +225,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
                 "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s, "max_atoms_3d": self.max_atoms_3d,
                 "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
 
+    # Plain properties, alike in shape to code elsewhere (not shared logic).
     @property
     def n_features_2d(self) -> int:
         return len(self.feature_names_2d)

@@ -41,6 +41,7 @@ class MirLMConfig(PretrainedConfig):
     model_type = "mirlm"
     keys_to_ignore_at_inference = ["pos_logits", "hidden_states"]  # Trainer's evaluation keeps the rest
 
+    # The config's hyper-parameters with their defaults: alike in shape to other configs' signatures, not shared logic.
     def __init__(
         self,
         vocab_size: int = 13,

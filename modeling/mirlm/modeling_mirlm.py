@@ -38,6 +38,7 @@ class MirLMTargetPredictionOutput(ModelOutput):
     hidden_states: as in `MirLMModelOutput`, when asked for.
     """
 
+    # Typed output fields, alike in shape to the other families' outputs (not shared logic).
     loss: Optional[torch.FloatTensor] = None
     binding_logit: Optional[torch.FloatTensor] = None
     pos_weights: Optional[torch.FloatTensor] = None
@@ -287,6 +288,7 @@ class MirLMLayer(GradientCheckpointingLayer):
 
 
 class MirLMPreTrainedModel(PreTrainedModel):
+    # The PreTrainedModel declarations transformers reads, repeated per family because each modeling folder ships alone as remote code.
     config_class = MirLMConfig
     base_model_prefix = "mirlm"
     main_input_name = "input_ids"
@@ -393,6 +395,7 @@ class MirLMForTargetPrediction(MirLMPreTrainedModel):
         self.span_head = nn.Linear(config.hidden_size, 2) if config.predict_span else None
         self.post_init()
 
+    # The head takes the base model's inputs as explicit keywords (transformers' convention), plus its labels.
     def forward(
         self,
         input_ids: Optional[torch.LongTensor] = None,
@@ -436,6 +439,7 @@ class MirLMForTargetPrediction(MirLMPreTrainedModel):
                 span = span + F.cross_entropy(end_logits.float(), end_positions, ignore_index=-100, reduction="sum")
                 loss = loss + self.config.span_loss_weight * span / (2 * with_site)
 
+        # A keyword list, alike in shape to config signatures elsewhere (not shared logic).
         return MirLMTargetPredictionOutput(
             loss=loss,
             binding_logit=binding_logit,

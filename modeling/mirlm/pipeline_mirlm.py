@@ -78,6 +78,7 @@ class MirLMPipeline(Pipeline):
             raise ValueError("the windows of each transcript are already batched: use window_batch_size, not batch_size")
         return super().__call__(inputs, **kwargs)
 
+    # Routing call arguments to the three stages, as every family's pipeline does: repeated per family because each modeling folder ships alone as remote code.
     def _sanitize_parameters(self, stride=None, window_batch_size=None, ism=None, ism_batch_size=None, threshold=None):
         preprocess, forward, postprocess = {}, {}, {}
         if stride is not None:

@@ -69,6 +69,7 @@ class MirLMTokenizer(PreTrainedTokenizer):
     def mrna_cls_token_id(self) -> int:
         return self.vocab["[MRNA_CLS]"]
 
+    # The dict-vocabulary methods of a PreTrainedTokenizer, repeated per family because each modeling folder ships alone as remote code.
     def get_vocab(self) -> dict:
         return dict(self.vocab)
 

@@ -57,6 +57,7 @@ class Mutation2TextConfig(PretrainedConfig):
     }
     keys_to_ignore_at_inference = ["past_key_values", "hidden_states", "attentions", "protein_hidden_states"]
 
+    # The config's hyper-parameters with their defaults: alike in shape to other configs' signatures, not shared logic.
     def __init__(
         self,
         protein_config=None,

@@ -74,6 +74,7 @@ class TissueBERTLayer(GradientCheckpointingLayer):
 
 
 class TissueBERTPreTrainedModel(PreTrainedModel):
+    # The PreTrainedModel declarations transformers reads, repeated per family because each modeling folder ships alone as remote code.
     config_class = TissueBERTConfig
     base_model_prefix = "tissuebert"
     main_input_name = "region_means"
@@ -154,6 +155,7 @@ class TissueBERTForRegionClassification(TissueBERTPreTrainedModel):
             for _ in range(config.num_hidden_layers))
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        # post_init and the input-embedding accessors transformers expects, repeated per family because each modeling folder ships alone as remote code.
         self.gradient_checkpointing = False
         self.post_init()
 
