@@ -72,8 +72,8 @@ def _parse_rows(rows, path: Path, header: list, first_line: int) -> tuple:
         if len(row) != width:
             raise ValueError(f"{path}:{number}: {len(row)} columns, the header has {width}")
         probe = row[0].strip()
-        if not probe:
-            raise ValueError(f"{path}:{number}: empty probe id")
+        if not probe or not probe.isprintable():
+            raise ValueError(f"{path}:{number}: probe id {probe!r} is empty or holds a control character")
         parsed = [beta_value(text, f"{path}:{number}: column {column + 1} ({header[column]!r})")
                   for column, text in enumerate(row[1:], 1)]
         if probe in seen:
@@ -94,8 +94,8 @@ def _check_header(header: list, path: Path) -> list:
     samples = [h.strip() for h in header[1:]]
     if not samples:
         raise ValueError(f"{path}: the header has no sample columns after the probe id column ({header})")
-    if any(not s for s in samples):
-        raise ValueError(f"{path}: a sample column without a name in the header ({header})")
+    if any(not s or not s.isprintable() for s in samples):
+        raise ValueError(f"{path}: a sample column without a name, or with a control character, in the header ({header})")
     duplicated = sorted({s for s in samples if samples.count(s) > 1})
     if duplicated:
         raise ValueError(f"{path}: sample column(s) named twice: {duplicated}")

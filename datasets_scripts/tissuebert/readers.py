@@ -193,8 +193,8 @@ def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
     path = Path(path)
     try:
         contents = _read_hdf5_arrays(h5py, path, progress)
-    except OSError as error:  # h5py: a truncated or foreign file, or a damaged dataset
-        raise ValueError(f"{path}: not a readable HDF5 file ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:  # h5py: a truncated or foreign file, a damaged dataset, bad names
+        raise ValueError(f"{path}: not a readable HDF5 file ({type(error).__name__}: {error})") from None
     labels, filenames, names, region_names, dna_tokens, means, coverage = contents
     sidecar = Path(metadata) if metadata else path.with_name("metadata.csv")
     if sidecar.is_file():
@@ -254,6 +254,8 @@ def parse_beta_table(path) -> tuple:
         cpg = "startcpg" in lower and "endcpg" in lower
         names, values, ranges = [], [], []
         for number, line in enumerate(lines, 2):
+            if _CONTROL.search(line.rstrip("\r\n")):
+                raise ValueError(f"{path}:{number}: a control character (a binary file?); a beta table is tab-separated text")
             fields = line.rstrip("\r\n").split("\t")
             if len(fields) != len(header):
                 raise ValueError(f"{path}:{number}: {len(fields)} columns, the header has {len(header)}")

@@ -75,6 +75,7 @@ def read_beta(path) -> tuple:
 
 
 _INTEGER = re.compile(r"[0-9]{1,15}")  # ASCII digits only: no sign, no '1_000', no other scripts' digits
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters other than tab
 
 
 def read_region_bed(path) -> tuple:
@@ -95,6 +96,9 @@ def read_region_bed(path) -> tuple:
         except UnicodeDecodeError:
             raise ValueError(f"{path}:{number}: not UTF-8 text (a binary or UTF-16 file?); a region BED is tab-separated "
                              "text: chr start end startCpG endCpG") from None
+        if _CONTROL.search(line):
+            raise ValueError(f"{path}:{number}: a control character or NUL byte (a binary or UTF-16 file?); a region BED "
+                             "is tab-separated text: chr start end startCpG endCpG")
         if not line.strip() or line.startswith(("#", "track", "browser")):
             continue
         fields = line.split("\t")

@@ -58,7 +58,7 @@ def _number(name, value, allowed: str, low: float, high: float) -> float:
 
 
 def _betas(values, count: int) -> np.ndarray:
-    """A probe sample's 'betas': `count` numbers (None / NaN = missing) as float32; their range is the tokenizer's check."""
+    """A probe sample's 'betas': `count` numbers in [0, 1] (None / NaN = missing)."""
     if values is None or isinstance(values, (str, bytes, dict, set)):
         raise TypeError(f"probe sample: 'betas' must be a list of {count} numbers, got {type(values).__name__}")
     if isinstance(values, (list, tuple)):
@@ -73,6 +73,10 @@ def _betas(values, count: int) -> np.ndarray:
         raise TypeError(f"probe sample: 'betas' must be numbers, got an array of {array.dtype}")
     if array.shape != (count,):
         raise ValueError(f"probe sample: {array.shape} betas for {count} probes (one beta value per probe)")
+    outside = ~np.isnan(array) & ~((array >= 0) & (array <= 1))  # every probe, also those the model does not use
+    if outside.any():
+        position = int(np.argmax(outside))
+        raise ValueError(f"probe sample: beta value {array[position]} of probe #{position} is outside [0, 1] (NaN / None = missing)")
     return array.astype(np.float64)
 
 

@@ -50,9 +50,14 @@ def bad_numbers():
     """Values that are no number in [0, 1]: each must be refused, never cast or clipped. (NaN and None are left out:
     they mean "missing" in most inputs; add them where they are wrong.)"""
     return st.one_of(st.sampled_from([float("inf"), -float("inf"), 1e39, -1e-9, 1.0000001, 3, -1, 255, 1e308]),
-                     st.floats(min_value=1.0, exclude_min=True), st.floats(max_value=0.0).filter(lambda x: x < 0),
+                     st.floats(min_value=1.0, exclude_min=True), st.floats(max_value=-5e-324),
                      st.complex_numbers(min_magnitude=1e-6, allow_nan=False).filter(lambda z: z.imag != 0),
-                     st.sampled_from(["0.5", "", "x", "NaN", True, False, [0.5], {"a": 1}]))
+                     st.sampled_from(["0.5", "", "x", "NaN", True, False, [0.5], {"a": 1}])).filter(_not_a_beta)
+
+
+def _not_a_beta(value) -> bool:
+    """False for a real number in [0, 1] (a guard: such a value is valid, whatever strategy produced it)."""
+    return isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1
 
 
 def bad_counts():

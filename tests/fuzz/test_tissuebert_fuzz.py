@@ -187,7 +187,7 @@ def check_encode_samples(env, data):
             mask = [0 if np.isnan(m) else 1 for m in means]
             assert result["region_mask"][row].tolist() == mask
             np.testing.assert_allclose(result["region_means"][row].numpy(), np.nan_to_num(means, nan=0.0), rtol=1e-6, atol=1e-7)
-            np.testing.assert_allclose(result["region_coverage"][row].numpy(), coverage, rtol=1e-6)
+            np.testing.assert_allclose(result["region_coverage"][row].numpy(), np.float32(coverage), rtol=1e-6)  # float32 inputs
     else:
         assert not ok, "a broken sample was accepted"
         first_bad = next(i for i, (valid, _, _, _) in enumerate(drawn) if not valid)
@@ -582,3 +582,29 @@ def test_errors_name_the_input(env, tmp_path):
     np.savez(npz, methylation=np.full((REGIONS, LENGTH), 1.5))
     with pytest.raises(ValueError, match=f"{npz}: methylation states must be 0, 1 or 2"):
         pipe(str(npz))
+
+
+def test_broken_files_are_named(env, tmp_path):
+    """Binary, UTF-16, truncated gzip / npz / HDF5 files: a ValueError naming the file, never a decoding error."""
+    utf16 = tmp_path / "metadata.csv"
+    utf16.write_bytes("filename,tissue\na.npz,Liver\n".encode("utf-16"))
+    with pytest.raises(ValueError, match=f"{utf16}:1: .*UTF-16"):
+        read_metadata(utf16)
+    matrix = tmp_path / "atlas.csv.gz"
+    matrix.write_bytes(gzip.compress(b"probe,Liver\n" + b"".join(b"cg%06d,0.5\n" % i for i in range(2000)))[:300])
+    with pytest.raises(ValueError, match=f"{matrix}: a truncated or corrupt gzip file"):
+        read_beta_matrix(matrix)
+    series = tmp_path / "GSE1_series_matrix.txt"
+    series.write_bytes(bytes(range(256)))
+    with pytest.raises(ValueError, match=str(series)):
+        read_series_matrix(series)
+    npz = tmp_path / "sample.npz"
+    np.savez_compressed(npz, methylation=np.full((REGIONS, LENGTH), 2, dtype=np.uint8))
+    npz.write_bytes(npz.read_bytes()[:-40])
+    with pytest.raises(ValueError, match=f"{npz}: not a readable .npz file"):
+        env.pipes["region_attention"](str(npz))
+    h5 = tmp_path / "h5" / "atlas.h5"
+    write_hdf5(generate_atlas("tiny", seed=0), h5)
+    h5.write_bytes(h5.read_bytes()[:5000])
+    with pytest.raises(ValueError, match=f"{h5}: not a readable HDF5 file"):
+        read_hdf5(h5, progress=False)
