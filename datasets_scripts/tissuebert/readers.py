@@ -15,6 +15,7 @@ every copy of a sample shares it; default: the file's own stem) and `subtype`.
 
 import csv
 import re
+from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,7 @@ def read_metadata(path) -> dict:
         if index and not re.fullmatch(r"[0-9]{1,9}", index):
             raise ValueError(f"{path}:{number}: tissue_index {index!r} is not a non-negative integer")
         columns["tissue_index"].append(int(index) if index else -1)
-    duplicated = {f for f in columns["filename"] if columns["filename"].count(f) > 1}
+    duplicated = {f for f, n in Counter(columns["filename"]).items() if n > 1}
     if duplicated:
         raise ValueError(f"{path}: filename(s) listed twice: {sorted(duplicated)[:5]}")
     return columns

@@ -31,6 +31,7 @@ the mean per-region log-probability (the original design's only way to call a sa
 """
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,7 @@ class TissueBERTPipeline(Pipeline):
         if isinstance(probes, (str, bytes)) or not isinstance(probes, (list, tuple, np.ndarray)) \
                 or not all(isinstance(p, str) and p for p in probes):
             raise TypeError(f"probe sample: 'probes' must be a list of probe ids (non-empty strings), got {type(probes).__name__}")
-        repeated = sorted({p for p in probes if list(probes).count(p) > 1}) if len(set(probes)) != len(probes) else []
+        repeated = sorted(p for p, n in Counter(probes).items() if n > 1)  # linear: an EPIC sample has 850k probes
         if repeated:
             raise ValueError(f"probe sample: probe id(s) {repeated[:5]} listed more than once")
         betas = _betas(sample["betas"], len(probes))
