@@ -52,7 +52,7 @@ def measure(name: str, batch_size: int, warmup: int, repeats: int) -> dict:
 def trial_cost(data_size: str, epochs: float, folds: int, cache_dir) -> dict:
     """Wall time of one cross-validated Optuna trial through `run_hpo` (the code path of `biohf train milmol --hpo`)."""
     from datasets_scripts.milmol import MILMolDataCollator, build_milmol_dataset, make_featurizer
-    from trainers.run_milmol import MILMolArguments, build_config, fit_statistics, run_hpo
+    from trainers.milmol.training import MILMolArguments, build_config, fit_statistics, run_hpo
 
     args = MILMolArguments(preset="demo", data_size=data_size, hpo=1, hpo_folds=folds, hpo_epochs=epochs, baselines=False)
     config = build_config(args)

@@ -182,6 +182,7 @@ FAMILIES = {
             "macro_ap": "Macro average precision",
             "min_ap": "Worst-task average precision",
             "macro_roc_auc": "Macro ROC AUC",
+            "min_roc_auc": "Worst-task ROC AUC",
             **{f"ap_{task}": f"AP {task}" for task in MILMOL_TASKS},
             **{f"roc_auc_{task}": f"ROC AUC {task}" for task in MILMOL_TASKS},
             "top_conformer_hit_rate": "Top-attended conformer is the responsible one",

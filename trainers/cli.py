@@ -1,7 +1,8 @@
 """The `biohf` command line: the same verbs for every family.
 
     biohf list
-    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH] [--output_dir DIR] [--learning_rate 3e-4 ...]
+    biohf train FAMILY [--preset demo] [--config FILE.yaml] [--data PATH | --train_file F [--validation_file F] [--test_file F]]
+                 [--output_dir DIR] [--learning_rate 3e-4 ...]
     biohf evaluate FAMILY --model DIR [--data PATH] [--output FILE.json] [family options]
     biohf predict FAMILY --model DIR --input FILE --output FILE [family options, e.g. --mirnas FILE --ism]
     biohf export FAMILY [--preset tiny] --output_dir DIR
@@ -44,6 +45,8 @@ def cmd_list(args, extra):
 def cmd_train(args, extra):
     argv = ["--preset", args.preset] + (["--config", args.config] if args.config else [])
     argv += (["--data", args.data] if args.data else []) + (["--output_dir", args.output_dir] if args.output_dir else [])
+    for name in ("train_file", "validation_file", "test_file"):
+        argv += [f"--{name}", getattr(args, name)] if getattr(args, name) else []
     return _script(args.family).main(argv + extra)
 
 
@@ -117,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="demo")
     train.add_argument("--config", help="YAML/JSON file of arguments (the command line wins)")
     train.add_argument("--data", help="a data file in a supported format; default: the embedded generator")
+    for name, what in (("train", "training file"), ("validation", "validation file (default: carved from the training file)"),
+                       ("test", "test file, scored whole at the end (families that take separate files)")):
+        train.add_argument(f"--{name}_file", help=what)
     train.add_argument("--output_dir", "--output-dir", dest="output_dir", help="where the Hub repository is written")
     train.set_defaults(run=cmd_train)
 

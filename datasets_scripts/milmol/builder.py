@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from datasets import Dataset, DatasetDict, load_from_disk
+from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
 from modeling.milmol.tokenization_milmol import MILMolTokenizer
 
 from .featurize import featurize_cached
 from .labels import simulate_labels
-from .readers import AUX_ABS, TASKS, read_euos25, read_smiles_table
-from .splits import balanced_scaffold_split, murcko_scaffold, random_split
+from .readers import AUX_ABS, TASK_FILE_NAMES, TASKS, _squash, read_euos25, read_euos25_task_files, read_smiles_table, task_of_file
+from .splits import balanced_scaffold_split, murcko_scaffold, random_split, rare_positive_sample
 
 logger = logging.getLogger("biohf.milmol")
 MOLECULES_FILE = Path(__file__).with_name("molecules.tsv")
@@ -43,26 +43,51 @@ def embedded_molecules(size: str = "demo") -> list:
     return rows[: SIZES[size]]
 
 
-def data_source(data: Optional[str]) -> tuple:
-    """(kind, paths): "embedded", "disk" (a saved DatasetDict), "euos25" (2D CSV, 3D CSV[, labels CSV]) or "smiles"."""
+def _parts(data) -> list:
     if data is None:
+        return []
+    items = [data] if isinstance(data, (str, Path)) else list(data)
+    return [p.strip() for item in items for p in str(item).split(",") if p.strip()]
+
+
+def data_source(data) -> tuple:
+    """
+    (kind, paths) of `data` (None, a path, a comma-separated string or a list of paths):
+    "embedded"; "disk" (a saved DatasetDict); "euos25_tasks" (the challenge's per-task training CSVs, or a folder
+    holding them: its *train*.csv files); "euos25" (feature tables: 2D CSV, 3D CSV[, labels CSV]); "smiles".
+    """
+    parts = _parts(data)
+    if not parts:
         return "embedded", []
-    parts = [p.strip() for p in str(data).split(",") if p.strip()]
     if len(parts) == 1 and Path(parts[0]).is_dir():
         folder = Path(parts[0])
         if (folder / "dataset_dict.json").is_file():
             return "disk", [folder]
+        task_files = sorted(folder.glob("*train*.csv"))
+        if task_files and not any("2d" in p.name.lower() or "3d" in p.name.lower() for p in task_files):
+            for path in task_files:
+                task_of_file(path)  # every training file of the folder names its task, or a clear error
+            return "euos25_tasks", task_files
         found_2d, found_3d = sorted(folder.glob("*2[dD]*.csv")), sorted(folder.glob("*3[dD]*.csv"))
         if len(found_2d) == 1 and len(found_3d) == 1:
             labels = sorted(folder.glob("*label*.csv"))
             return "euos25", [found_2d[0], found_3d[0]] + labels[:1]
-        raise ValueError(f"{folder}: expected a saved DatasetDict or exactly one *2d*.csv and one *3d*.csv (EUOS25 layout)")
-    if len(parts) in (2, 3):
-        return "euos25", [Path(p) for p in parts]
-    if len(parts) == 1 and parts[0].lower().endswith(".csv"):
-        return "smiles", [Path(parts[0])]
-    raise ValueError(f"--data {data!r}: give a SMILES CSV, 'features_2d.csv,features_3d.csv[,labels.csv]' (EUOS25), "
-                     "a folder holding those, or a saved DatasetDict folder")
+        raise ValueError(f"{folder}: expected the EUOS25 per-task training files (*train*.csv), a saved DatasetDict, "
+                         "or exactly one *2d*.csv and one *3d*.csv (feature tables)")
+    paths = [Path(p) for p in parts]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"data file(s) not found: {', '.join(missing)}")
+    if len(paths) in (2, 3) and any(("2d" in p.name.lower()) for p in paths) and any(("3d" in p.name.lower()) for p in paths):
+        return "euos25", paths
+    if len(paths) > 1 or any(_squash(key) in _squash(paths[0].stem) for key in TASK_FILE_NAMES):
+        for path in paths:
+            task_of_file(path)
+        return "euos25_tasks", paths
+    if paths[0].suffix.lower() == ".csv":
+        return "smiles", paths
+    raise ValueError(f"--train_file/--data {data!r}: give the EUOS25 per-task training CSVs (or their folder), a SMILES CSV, "
+                     "'features_2d.csv,features_3d.csv[,labels.csv]' (EUOS25 feature tables), or a saved DatasetDict folder")
 
 
 def make_featurizer(data: Optional[str], **settings) -> MILMolTokenizer:
@@ -118,6 +143,8 @@ def _embedded_columns(tokenizer, size, seed, num_proc, cache_dir, smiles_overrid
     rng = np.random.default_rng(seed)
     good, failed = [], []
     for molecule, record in zip(molecules, records):
+        if not record["error"] and not record["num_conformers"]:  # the simulated labels need conformers
+            record = {**record, "error": record["note"]}
         (failed if record["error"] else good).append((molecule, record))
     width = tokenizer.num_conformers
     rules = [simulate_labels(r["canonical_smiles"], r["coordinates"], rng) for _, r in good]
@@ -145,16 +172,46 @@ def _embedded_columns(tokenizer, size, seed, num_proc, cache_dir, smiles_overrid
     return columns, [{"id": m[0], "smiles": m[2], "error": r["error"]} for m, r in failed], ["train"] * len(good)
 
 
-def _smiles_columns(path, tokenizer, num_proc, cache_dir):
-    table = read_smiles_table(path)
-    records = featurize_cached(table["smiles"], tokenizer, cache_dir=cache_dir, num_proc=num_proc)
-    keep = [i for i, r in enumerate(records) if not r["error"]]
-    failed = [{"id": table["ids"][i], "smiles": r["smiles"], "error": r["error"]} for i, r in enumerate(records) if r["error"]]
-    block = {k: table[k][keep] for k in ("labels", "label_weights", "aux_abs", "fluo_base")}
-    columns = _assemble([table["ids"][i] for i in keep], [records[i]["canonical_smiles"] for i in keep],
-                        [records[i]["x2d"] for i in keep], [records[i]["x3d"] for i in keep], block,
-                        tokenizer.num_conformers, tokenizer.n_features_3d)
-    return columns, failed, [table["split"][i] for i in keep]
+NO_CONFORMER_POLICIES = ("2d_only", "exclude")
+
+
+def _records_columns(table, tokenizer, num_proc, cache_dir, on_no_conformer: str, sample=None, seed: int = 0):
+    """
+    A table of SMILES + labels -> featurised columns, the excluded molecules and the notes. Policy (counted and
+    reported, never silent): a SMILES RDKit cannot parse or sanitise is excluded ("failed", with the error); a
+    molecule without any 3D conformer (too large, embedding failed or out of time) is kept 2D only (an empty bag)
+    or, with `on_no_conformer="exclude"`, excluded; one with fewer conformers than asked is kept; both are listed in
+    "notes". `sample`: keep that many molecules, every positive of a rare task among them (`rare_positive_sample`).
+    """
+    if on_no_conformer not in NO_CONFORMER_POLICIES:
+        raise ValueError(f"on_no_conformer must be one of {NO_CONFORMER_POLICIES}, got {on_no_conformer!r}")
+    rows, sampling = list(range(len(table["smiles"]))), None
+    if sample:
+        rows, sampling = rare_positive_sample(table["labels"], int(sample), seed)
+        logger.info("sampled mode: %d of %d molecules, every positive of the rare tasks kept (%d); prevalence %s -> %s",
+                    sampling["molecules"], sampling["of"], sampling["rare_positives_kept"], sampling["prevalence_all"], sampling["prevalence_sample"])
+    records = featurize_cached([table["smiles"][i] for i in rows], tokenizer, cache_dir=cache_dir, num_proc=num_proc)
+    keep, failed, notes = [], [], []
+    for i, record in zip(rows, records):
+        entry = {"id": table["ids"][i], "smiles": table["smiles"][i]}
+        if record["error"]:
+            failed.append({**entry, "error": record["error"]})
+        elif record["num_conformers"] == 0 and on_no_conformer == "exclude":
+            failed.append({**entry, "error": record["note"]})
+        else:
+            keep.append((i, record))
+            if record.get("note"):
+                notes.append({**entry, "note": record["note"]})
+    index = [i for i, _ in keep]
+    block = {k: table[k][index] for k in ("labels", "label_weights", "aux_abs", "fluo_base")}
+    width = max([tokenizer.num_conformers] + [r["num_conformers"] for _, r in keep])
+    extras = None
+    if sampling:  # the inverse-probability weight of each sampled molecule (metrics on the whole set's distribution)
+        weights = sampling.pop("inverse_probability_weight")
+        extras = {"sampling_weight": [weights[i] for i in index]}
+    columns = _assemble([table["ids"][i] for i in index], [r["canonical_smiles"] for _, r in keep],
+                        [r["x2d"] for _, r in keep], [r["x3d"] for _, r in keep], block, width, tokenizer.n_features_3d, extras)
+    return columns, failed, [table["split"][i] for i in index], notes, sampling
 
 
 def _euos25_columns(paths, tokenizer):
@@ -167,26 +224,43 @@ def _euos25_columns(paths, tokenizer):
     return columns, [], table["split"]
 
 
-def _subset(columns: dict, indices) -> Dataset:
-    return Dataset.from_dict({k: [v[i] for i in indices] for k, v in columns.items()})
+def _subset(columns: dict, indices, chunk: int = 2000) -> Dataset:
+    """The rows `indices` of `columns` as a Dataset, built `chunk` rows at a time (no second full copy as Python lists)."""
+    parts = [Dataset.from_dict({k: [v[i] for i in indices[start : start + chunk]] for k, v in columns.items()})
+             for start in range(0, len(indices), chunk)]
+    if not parts:
+        return Dataset.from_dict({k: [] for k in columns})
+    return parts[0] if len(parts) == 1 else concatenate_datasets(parts)
 
 
-def build_milmol_dataset(data: Optional[str] = None, tokenizer: Optional[MILMolTokenizer] = None, *, size: str = "demo",
+def build_milmol_dataset(data=None, tokenizer: Optional[MILMolTokenizer] = None, *, size: str = "demo",
                          split: str = "scaffold", seed: int = 0, fractions=(0.7, 0.15, 0.15), num_proc: int = 1,
-                         cache_dir=None) -> DatasetDict:
+                         cache_dir=None, on_no_conformer: str = "2d_only", sample: Optional[int] = None) -> DatasetDict:
     """
     The milmol DatasetDict of `data` (None = the embedded molecules; see `data_source` for files), featurised with
     `tokenizer` (default: the RDKit featurizer at its defaults), cached, split by scaffold (or randomly).
+    Besides train / validation / test (and "leaderboard"): "failed" (molecules excluded: id, smiles, error) and
+    "notes" (molecules kept with partial features: 2D only or fewer conformers; id, smiles, note) when not empty.
+    `sample` (SMILES and EUOS25 files): featurise only that many molecules, keeping every rare-task positive.
+    `build_summary(splits)` is what the run reports about the source, sampling and policy.
     """
     kind, paths = data_source(data)
     if kind == "disk":
         return load_from_disk(str(paths[0]))
     tokenizer = tokenizer or make_featurizer(data)
+    notes, sampling, extra = [], None, {}
     if kind == "embedded":
         columns, failed, origin = _embedded_columns(tokenizer, size, seed, num_proc, cache_dir)
-    elif kind == "smiles":
-        columns, failed, origin = _smiles_columns(paths[0], tokenizer, num_proc, cache_dir)
+    elif kind in ("smiles", "euos25_tasks"):
+        table = read_smiles_table(paths[0]) if kind == "smiles" else read_euos25_task_files(paths)
+        if kind == "euos25_tasks":
+            extra = {"tasks_found": table["tasks_found"], "smiles_spelled_differently": table["smiles_disagreements"]}
+            if len(table["tasks_found"]) < len(TASKS):
+                logger.warning("EUOS25 files for %s only: the other tasks have no labels", table["tasks_found"])
+        columns, failed, origin, notes, sampling = _records_columns(table, tokenizer, num_proc, cache_dir, on_no_conformer, sample, seed)
     else:
+        if sample:
+            raise ValueError("sample= applies to SMILES / EUOS25 challenge files, not to precomputed feature tables")
         columns, failed, origin = _euos25_columns(paths, tokenizer)
     labels = np.asarray(columns["labels"], dtype=np.float64).reshape(-1, len(TASKS))
     leaderboard = [i for i, s in enumerate(origin) if s.lower() == "test" and np.isnan(labels[i]).all()]
@@ -203,9 +277,41 @@ def build_milmol_dataset(data: Optional[str] = None, tokenizer: Optional[MILMolT
     if leaderboard:
         result["leaderboard"] = _subset(columns, leaderboard)
     if failed:
-        logger.warning("%d molecule(s) could not be featurised (kept in the 'failed' split), e.g. %s", len(failed), failed[0])
+        logger.warning("%d molecule(s) excluded (could not be featurised; the 'failed' split), e.g. %s", len(failed), failed[0])
         result["failed"] = Dataset.from_list(failed)
+    if notes:
+        two_d = sum(n["note"].startswith("2D only") for n in notes)
+        logger.warning("%d molecule(s) kept 2D only, %d with fewer conformers than asked (the 'notes' split), e.g. %s",
+                       two_d, len(notes) - two_d, notes[0])
+        result["notes"] = Dataset.from_list(notes)
+    result.build_info = {"source": kind, "sampling": sampling, "on_no_conformer": on_no_conformer, **extra}
     return result
+
+
+def build_summary(splits: DatasetDict) -> dict:
+    """What `build_milmol_dataset` did beyond the splits: the source kind, the sampling, the conformer policy and
+    (EUOS25 files) the tasks found; plus the counts of excluded / 2D-only / fewer-conformer molecules."""
+    summary = dict(getattr(splits, "build_info", {}))
+    notes = splits["notes"]["note"] if "notes" in splits else []
+    summary.update({"excluded": len(splits["failed"]) if "failed" in splits else 0,
+                    "two_d_only": sum(n.startswith("2D only") for n in notes),
+                    "fewer_conformers": sum(not n.startswith("2D only") for n in notes)})
+    return summary
+
+
+def featurisation_report(splits: DatasetDict, path) -> Path:
+    """The per-molecule report next to a run's output: id, smiles, outcome (excluded / 2D only / fewer conformers), reason."""
+    import csv
+
+    path = Path(path)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "smiles", "outcome", "reason"])
+        for row in splits["failed"].to_list() if "failed" in splits else []:
+            writer.writerow([row["id"], row["smiles"], "excluded", row["error"]])
+        for row in splits["notes"].to_list() if "notes" in splits else []:
+            writer.writerow([row["id"], row["smiles"], "2D only" if row["note"].startswith("2D only") else "fewer conformers", row["note"]])
+    return path
 
 
 def prevalence(split: Dataset) -> np.ndarray:

@@ -1,11 +1,14 @@
 """
-Parallel, cached featurisation of SMILES with the milmol featurizer.
+Cached, resumable featurisation of SMILES with the milmol featurizer.
 
-The cache is one `.npz` file per featurizer setting (its name is a hash of `tokenizer.settings`), holding every
-molecule featurised so far with those settings: a second run featurises only the SMILES it has not seen. Nothing is
-pickled: strings are numpy unicode arrays, ragged bags are stored flat with their lengths.
+The cache is one folder per featurizer setting (`features-<hash of tokenizer.settings>`) of shard files, each
+holding up to `shard_size` molecules keyed by their RDKit canonical SMILES (the input string where it does not
+parse). A run featurises only the molecules no shard holds, writing a shard as soon as `shard_size` of them are
+done, so a second run reads everything and an interrupted run resumes at its last shard. Nothing is pickled:
+strings are numpy unicode arrays, ragged bags are stored flat with their lengths. Shards are written aside and
+renamed, so a reader (or a second DDP rank) never sees half a shard.
 
-    records = featurize_cached(smiles, tokenizer, num_proc=2)   # progress bar; errors are records
+    records = featurize_cached(smiles, tokenizer, num_proc=2)   # progress bar with rate and ETA; errors are records
 """
 
 import hashlib
@@ -19,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 logger = logging.getLogger("biohf.milmol")
+SHARD_SIZE = 500
 
 
 def default_cache_dir() -> Path:
@@ -27,69 +31,97 @@ def default_cache_dir() -> Path:
 
 
 def cache_path(tokenizer, cache_dir=None) -> Path:
+    """The cache folder of `tokenizer`'s feature settings."""
     key = hashlib.sha1(json.dumps(tokenizer.settings, sort_keys=True).encode()).hexdigest()[:16]
-    return Path(cache_dir or default_cache_dir()) / f"features-{key}.npz"
+    return Path(cache_dir or default_cache_dir()) / f"features-{key}"
 
 
-def _load(path: Path) -> dict:
-    if not path.is_file():
-        return {}
+def _read_shard(path: Path, wanted: set) -> dict:
+    """The records of one shard whose key is in `wanted`."""
     with np.load(path, allow_pickle=False) as stored:
         data = {key: stored[key] for key in stored.files}  # read each array once (NpzFile re-reads on every access)
-    smiles, errors, canonical = data["smiles"].tolist(), data["error"].tolist(), data["canonical"].tolist()
+    keys, smiles, errors, notes = (data[k].tolist() for k in ("key", "smiles", "error", "note"))
+    canonical = data["canonical"].tolist()
     n_conf, n_atoms = data["num_conformers"], data["num_atoms"]
     conf_end, coord_end = np.cumsum(n_conf), np.cumsum(n_conf * n_atoms)
     records = {}
-    for i, s in enumerate(smiles):
-        record = {"smiles": s, "canonical_smiles": canonical[i] or None, "error": errors[i] or None,
-                  "num_conformers": int(n_conf[i]), "x2d": None, "x3d": None}
+    for i, key in enumerate(keys):
+        if key not in wanted:
+            continue
+        record = {"smiles": smiles[i], "canonical_smiles": canonical[i] or None, "error": errors[i] or None,
+                  "note": notes[i] or None, "num_conformers": int(n_conf[i]), "x2d": None, "x3d": None}
         if not errors[i]:
             record["x2d"] = data["x2d"][i]
             record["x3d"] = data["x3d"][conf_end[i] - n_conf[i] : conf_end[i]]
             coords = data["coordinates"][coord_end[i] - n_conf[i] * n_atoms[i] : coord_end[i]]
             record["coordinates"] = coords.reshape(int(n_conf[i]), int(n_atoms[i]), 3)
-        records[s] = record
+        records[key] = record
     return records
 
 
-def _save(path: Path, records: dict, n2d: int, n3d: int) -> None:
-    items = list(records.values())
-    ok = [r for r in items if not r["error"]]
-    n_conf = np.array([0 if r["error"] else r["num_conformers"] for r in items], dtype=np.int64)
-    n_atoms = np.array([0 if r["error"] else r["coordinates"].shape[1] for r in items], dtype=np.int64)
+def _write_shard(folder: Path, items: list, n2d: int, n3d: int) -> Path:
+    """items: (key, record) pairs -> the next shard file of `folder`."""
+    ok = [r for _, r in items if not r["error"]]
+    n_conf = np.array([0 if r["error"] else r["num_conformers"] for _, r in items], dtype=np.int64)
+    n_atoms = np.array([0 if r["error"] else r["coordinates"].shape[1] for _, r in items], dtype=np.int64)
     x2d = np.full((len(items), n2d), np.nan, dtype=np.float32)
-    for i, r in enumerate(items):
+    for i, (_, r) in enumerate(items):
         if not r["error"]:
             x2d[i] = r["x2d"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".tmp-{os.getpid()}.npz")  # per process: two DDP ranks never share one
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"shard-{os.getpid()}-{len(list(folder.glob('shard-*.npz'))):05d}-{hashlib.sha1(items[0][0].encode()).hexdigest()[:8]}.npz"
+    temporary = folder / f".{name}.tmp.npz"  # per process: two DDP ranks never share one
     np.savez(
         temporary,
-        smiles=np.array([r["smiles"] for r in items], dtype=str),
-        error=np.array([r["error"] or "" for r in items], dtype=str),
-        canonical=np.array([r["canonical_smiles"] or "" for r in items], dtype=str),
+        key=np.array([k for k, _ in items], dtype=str), smiles=np.array([r["smiles"] for _, r in items], dtype=str),
+        error=np.array([r["error"] or "" for _, r in items], dtype=str),
+        note=np.array([r.get("note") or "" for _, r in items], dtype=str),
+        canonical=np.array([r["canonical_smiles"] or "" for _, r in items], dtype=str),
         num_conformers=n_conf, num_atoms=n_atoms, x2d=x2d,
         x3d=np.concatenate([r["x3d"] for r in ok]) if ok else np.zeros((0, n3d), np.float32),
         coordinates=np.concatenate([r["coordinates"].reshape(-1, 3) for r in ok]) if ok else np.zeros((0, 3), np.float32),
     )
-    os.replace(temporary, path)  # never a half-written cache
+    os.replace(temporary, folder / name)  # never a half-written shard
+    return folder / name
+
+
+def cache_keys(smiles) -> list:
+    """The cache key of each SMILES: its RDKit canonical SMILES, or the string itself where RDKit cannot read it."""
+    from modeling.milmol.tokenization_milmol import canonical_smiles
+
+    return [canonical_smiles(s) or f"unreadable:{s}" for s in smiles]
 
 
 def featurize_cached(smiles, tokenizer, cache_dir=None, num_proc: int = 1, use_cache: bool = True,
-                     progress: bool = True) -> list:
+                     progress: bool = True, threads: Optional[int] = None, shard_size: int = SHARD_SIZE) -> list:
     """
     Records (see `featurize_molecule`, with "coordinates") for `smiles`, in order, from the cache where present;
-    the others are featurised in `num_proc` processes with a progress bar and added to the cache.
+    the others are featurised (`num_proc` processes, `threads` RDKit threads per molecule) with a progress bar
+    and written to the cache every `shard_size` molecules. A record served from the cache keeps the cached
+    molecule's input SMILES under "smiles" only if it is the same string; otherwise "smiles" is the input.
     """
     smiles = list(smiles)
-    path: Optional[Path] = cache_path(tokenizer, cache_dir) if use_cache else None
-    cached = _load(path) if path else {}
-    missing = list(dict.fromkeys(s for s in smiles if s not in cached))
+    keys = cache_keys(smiles)
+    folder: Optional[Path] = cache_path(tokenizer, cache_dir) if use_cache else None
+    wanted, found = set(keys), {}
+    for shard in sorted(folder.glob("shard-*.npz")) if folder and folder.is_dir() else []:
+        found.update(_read_shard(shard, wanted - set(found)))
+    missing = list(dict.fromkeys(k for k in keys if k not in found))
     if missing:
-        logger.info("featurising %d molecules (%d cached) with %d process(es)", len(missing), len(smiles) - len(missing), num_proc)
-        bar = (lambda it, total: tqdm(it, total=total, desc="featurising molecules", unit="mol")) if progress else None
-        for record in tokenizer.featurize(missing, num_proc=num_proc, return_coordinates=True, progress=bar):
-            cached[record["smiles"]] = record
-        if path:
-            _save(path, cached, tokenizer.n_features_2d, tokenizer.n_features_3d)
-    return [cached[s] for s in smiles]
+        first_input = {}
+        for key, s in zip(keys, smiles):
+            first_input.setdefault(key, s)
+        logger.info("featurising %d molecules (%d of %d from the cache %s) with %d process(es)", len(missing),
+                    len(wanted) - len(missing), len(wanted), folder, num_proc)
+        records = tokenizer.iter_featurize([first_input[k] for k in missing], num_proc=num_proc, return_coordinates=True, threads=threads)
+        pending = []
+        for key, record in tqdm(zip(missing, records), total=len(missing), desc="featurising molecules", unit="mol",
+                                disable=not progress, smoothing=0.05):
+            found[key] = record
+            pending.append((key, record))
+            if folder and len(pending) >= shard_size:
+                _write_shard(folder, pending, tokenizer.n_features_2d, tokenizer.n_features_3d)
+                pending = []
+        if folder and pending:
+            _write_shard(folder, pending, tokenizer.n_features_2d, tokenizer.n_features_3d)
+    return [found[k] if found[k]["smiles"] == s else {**found[k], "smiles": s} for k, s in zip(keys, smiles)]

@@ -59,3 +59,33 @@ def scaffold_folds(scaffolds, k: int = 3, seed: int = 0) -> list:
     order = sorted(range(len(groups)), key=lambda g: (-len(groups[g]), rng.random()))  # largest first, ties by seed
     everything = set(range(len(scaffolds)))
     return [(sorted(everything - set(fold)), sorted(fold)) for fold in smallest_fold_first([groups[g] for g in order], k)]
+
+
+def rare_positive_sample(labels, size: int, seed: int = 0, rare_prevalence: float = 0.05) -> tuple:
+    """
+    The documented sampled mode: `size` row indices (sorted) that keep every positive of each task whose prevalence
+    is under `rare_prevalence` and fill the rest uniformly at random (`seed`) from the other rows, and a summary.
+    The rare tasks' prevalence in the sample is therefore higher than in the whole set (the summary says by how
+    much), and the other molecules drawn with them are no longer a uniform sample of each class. The summary's
+    "inverse_probability_weight" (row -> 1 / its chance of being drawn: 1 for a kept positive, 1 / fill probability
+    for the others) restores the whole set's distribution: metrics weighted by it estimate what the whole set
+    would give. With the same seed a smaller sample is
+    a subset of a larger one, so the feature cache of one serves the other.
+    """
+    labels = np.asarray(labels, dtype=np.float64)
+    n = len(labels)
+    prevalence = np.nan_to_num(np.nanmean(labels, axis=0), nan=0.0)
+    rare = [t for t in range(labels.shape[1]) if prevalence[t] < rare_prevalence]
+    keep = np.flatnonzero((labels[:, rare] == 1).any(axis=1)) if rare else np.array([], dtype=np.int64)
+    if size < len(keep):
+        raise ValueError(f"a sample of {size} molecules cannot keep the {len(keep)} positives of the rare tasks; ask for more")
+    others = np.setdiff1d(np.arange(n), keep)
+    filled = np.random.default_rng(seed).permutation(others)[: min(size, n) - len(keep)]  # nested: a smaller sample is inside a larger one
+    indices = np.sort(np.concatenate([keep, filled])).tolist()
+    fill_probability = len(filled) / len(others) if len(others) else 1.0
+    summary = {"molecules": len(indices), "of": n, "seed": seed, "rare_prevalence_below": rare_prevalence,
+               "rare_positives_kept": int(len(keep)), "fill_probability": fill_probability,
+               "inverse_probability_weight": {int(i): 1.0 for i in keep} | {int(i): 1.0 / fill_probability for i in filled},
+               "prevalence_all": prevalence.round(5).tolist(),
+               "prevalence_sample": np.nan_to_num(np.nanmean(labels[indices], axis=0), nan=0.0).round(5).tolist()}
+    return indices, summary

@@ -1,7 +1,7 @@
 """
 Readers for the real formats mirLM users have. Each returns a column dict with the mirLM columns
 (see `builder.FEATURES`) plus `source_family` (an annotated family, or "" — used only for grouping splits).
-Every bad value raises `ValueError` naming the file, the line and the column.
+Every bad value raises `ValueError` (`BadRow`) naming the file, the line and the column.
 
 * miRBench TSV (genomic-benchmarks/miRBench; Sammut et al. 2025): columns `gene` (50-nt target), `noncodingRNA`
   (miRNA), `noncodingRNA_fam`, `label`, optional `noncodingRNA_name`; other columns are ignored. No site
@@ -21,43 +21,75 @@ Rows with a site span get the site type of that span from `sites_mirlm.classify_
 or "non-canonical"); rows without one get "unknown". An mRNA longer than one model window (519 nt) is an
 error, never a silent cut: scan long transcripts through FASTA + the pipeline.
 Sequences may be RNA or DNA, any case; they are normalised with `MirLMTokenizer.normalize`.
+
+The miRNA length limit is the model's `mirna_max_len` (`max_mirna_nt`, default 30: miRNAs and isomiRs are
+15-30 nt). A row that cannot be used raises `BadRow`, a `ValueError` naming file, line, column and reason.
+Given a list as `skipped`, the readers append each `BadRow` to it instead and go on (`--skip_bad_rows`), so
+that the caller reports every skipped row; a bad header is always an error. Every row read carries its
+`line` in the file.
 """
 
 import csv
 import gzip
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 from modeling.mirlm.sites_mirlm import classify_span
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
 
 MAX_MRNA_NT = 519  # MirLMConfig.mrna_max_len (520) minus the [MRNA_CLS] token
-MAX_MIRNA_NT = 24  # MirLMConfig.mirna_max_len
+MAX_MIRNA_NT = 30  # the default MirLMConfig.mirna_max_len
 MIN_MIRNA_NT = 8  # a seed needs nucleotides 2-8
 COLUMNS = ("mrna", "mirna", "mirna_name", "mirna_family", "label", "site_start", "site_end", "site_type",
-           "transcript_id", "source_family")
+           "transcript_id", "source_family", "line")
 
 
 def _open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8", newline="")
 
 
-def _where(path, line, column=None) -> str:
-    return f"{path}, line {line}" + (f", column {column!r}" if column is not None else "")
+class Where(NamedTuple):
+    path: object
+    line: int
+    column: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"{self.path}, line {self.line}" + (f", column {self.column!r}" if self.column is not None else "")
 
 
-def _sequence(value, where: str, kind: str) -> str:
-    seq = MirLMTokenizer.normalize((value or "").strip(), where)
+_where = Where
+
+
+class BadRow(ValueError):
+    """A row that cannot be used; `where` (file, line, column) and `reason` are kept for the skip report."""
+
+    def __init__(self, where: Where, reason: str):
+        self.where, self.reason = where, reason
+        super().__init__(f"{where}: {reason}")
+
+
+def _skip(bad: BadRow, skipped: Optional[List[BadRow]]) -> None:
+    """Collect `bad` when the caller asked to skip bad rows; raise it otherwise."""
+    if skipped is None:
+        raise bad
+    skipped.append(bad)
+
+
+def _sequence(value, where: Where, kind: str, max_mirna_nt: int = MAX_MIRNA_NT) -> str:
+    try:
+        seq = MirLMTokenizer.normalize((value or "").strip(), kind)
+    except ValueError as error:
+        raise BadRow(where, str(error)) from None
     if kind == "mRNA" and not seq:
-        raise ValueError(f"{where}: empty mRNA sequence")
+        raise BadRow(where, "empty mRNA sequence")
     if kind == "mRNA" and len(seq) > MAX_MRNA_NT:
-        raise ValueError(
-            f"{where}: mRNA has {len(seq)} nt, more than the {MAX_MRNA_NT} nt of one mirLM window. Nothing is cut "
+        raise BadRow(
+            where, f"mRNA has {len(seq)} nt, more than the {MAX_MRNA_NT} nt of one mirLM window. Nothing is cut "
             "silently: put long transcripts in a FASTA file and scan them with read_fasta() and the "
             "'mirna-target-scan' pipeline, which slides windows over the transcript."
         )
-    if kind == "miRNA" and not MIN_MIRNA_NT <= len(seq) <= MAX_MIRNA_NT:
-        raise ValueError(f"{where}: miRNA has {len(seq)} nt; mirLM takes {MIN_MIRNA_NT}-{MAX_MIRNA_NT} nt")
+    if kind == "miRNA" and not MIN_MIRNA_NT <= len(seq) <= max_mirna_nt:
+        raise BadRow(where, f"miRNA has {len(seq)} nt; this mirLM takes {MIN_MIRNA_NT}-{max_mirna_nt} nt (its mirna_max_len)")
     return seq
 
 
@@ -67,7 +99,7 @@ def _label(value, where: str) -> int:
     except ValueError:
         number = None
     if number not in (0.0, 1.0):
-        raise ValueError(f"{where}: label must be 0 or 1, got {value!r}")
+        raise BadRow(where, f"label must be 0 or 1, got {value!r}")
     return int(number)
 
 
@@ -78,9 +110,9 @@ def _coordinate(value, where: str) -> int:
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{where}: expected an integer position, got {value!r}") from None
+        raise BadRow(where, f"expected an integer position, got {value!r}") from None
     if number != int(number):
-        raise ValueError(f"{where}: expected an integer position, got {value!r}")
+        raise BadRow(where, f"expected an integer position, got {value!r}")
     return int(number)
 
 
@@ -88,7 +120,7 @@ def _new_columns() -> dict:
     return {name: [] for name in COLUMNS}
 
 
-def _append(columns: dict, *, mrna, mirna, name, label, start, end, transcript_id, source_family=""):
+def _append(columns: dict, *, mrna, mirna, name, label, start, end, transcript_id, line, source_family=""):
     columns["mrna"].append(mrna)
     columns["mirna"].append(mirna)
     columns["mirna_name"].append(name)
@@ -99,6 +131,7 @@ def _append(columns: dict, *, mrna, mirna, name, label, start, end, transcript_i
     columns["site_type"].append(classify_span(mrna, mirna, start, end) if start >= 0 else "unknown")
     columns["transcript_id"].append(transcript_id)
     columns["source_family"].append(source_family)
+    columns["line"].append(line)
 
 
 def _header_rows(path: Path, delimiter: str, required: Tuple[str, ...]):
@@ -118,46 +151,55 @@ def sniff_delimiter(header_line: str) -> str:
     return "\t" if "\t" in header_line else ","
 
 
-def read_mirbench_tsv(path) -> dict:
-    """miRBench TSV -> column dict (no site coordinates)."""
+def read_mirbench_tsv(path, *, max_mirna_nt: int = MAX_MIRNA_NT, skipped: Optional[List[BadRow]] = None) -> dict:
+    """miRBench TSV -> column dict (no site coordinates); the family column is optional, other columns are ignored."""
     path, columns = Path(path), _new_columns()
     for line, row in _header_rows(path, "\t", ("gene", "noncodingRNA", "label")):
-        mrna = _sequence(row["gene"], _where(path, line, "gene"), "mRNA")
-        mirna = _sequence(row["noncodingRNA"], _where(path, line, "noncodingRNA"), "miRNA")
+        try:
+            mrna = _sequence(row["gene"], _where(path, line, "gene"), "mRNA")
+            mirna = _sequence(row["noncodingRNA"], _where(path, line, "noncodingRNA"), "miRNA", max_mirna_nt)
+            label = _label(row["label"], _where(path, line, "label"))
+        except BadRow as bad:
+            _skip(bad, skipped)
+            continue
         family = (row.get("noncodingRNA_fam") or "").strip()
         name = (row.get("noncodingRNA_name") or "").strip() or family
-        _append(columns, mrna=mrna, mirna=mirna, name=name, label=_label(row["label"], _where(path, line, "label")),
-                start=-1, end=-1, transcript_id=(row.get("id") or "").strip() or f"{path.name}:{line}",
-                source_family=family)
+        _append(columns, mrna=mrna, mirna=mirna, name=name, label=label, start=-1, end=-1,
+                transcript_id=(row.get("id") or "").strip() or f"{path.name}:{line}", line=line, source_family=family)
     return columns
 
 
-def read_mirformer_csv(path) -> dict:
+def read_mirformer_csv(path, *, max_mirna_nt: int = MAX_MIRNA_NT, skipped: Optional[List[BadRow]] = None) -> dict:
     """MiRformer-style CSV/TSV -> column dict; `seed end` is exclusive and becomes an inclusive site_end."""
     path, columns = Path(path), _new_columns()
     with _open_text(path) as handle:
         delimiter = sniff_delimiter(handle.readline())
     for line, row in _header_rows(path, delimiter, ("miRNA sequence", "mRNA sequence", "label")):
-        mrna = _sequence(row["mRNA sequence"], _where(path, line, "mRNA sequence"), "mRNA")
-        mirna = _sequence(row["miRNA sequence"], _where(path, line, "miRNA sequence"), "miRNA")
-        label = _label(row["label"], _where(path, line, "label"))
-        start = _coordinate(row.get("seed start"), _where(path, line, "seed start"))
-        stop = _coordinate(row.get("seed end"), _where(path, line, "seed end"))
-        if start >= 0 or stop >= 0:
-            if label == 0:
-                raise ValueError(f"{_where(path, line, 'seed start')}: a negative (label 0) row has a seed site")
-            if not 0 <= start < stop <= len(mrna):
-                raise ValueError(f"{_where(path, line, 'seed end')}: seed [{start}, {stop}) (end exclusive) is not "
-                                 f"inside the {len(mrna)}-nt mRNA")
-            start, end = start, stop - 1
-        else:
-            start, end = -1, -1
+        try:
+            mrna = _sequence(row["mRNA sequence"], _where(path, line, "mRNA sequence"), "mRNA")
+            mirna = _sequence(row["miRNA sequence"], _where(path, line, "miRNA sequence"), "miRNA", max_mirna_nt)
+            label = _label(row["label"], _where(path, line, "label"))
+            start = _coordinate(row.get("seed start"), _where(path, line, "seed start"))
+            stop = _coordinate(row.get("seed end"), _where(path, line, "seed end"))
+            if start >= 0 or stop >= 0:
+                if label == 0:
+                    raise BadRow(_where(path, line, "seed start"), "a negative (label 0) row has a seed site")
+                if not 0 <= start < stop <= len(mrna):
+                    raise BadRow(_where(path, line, "seed end"), f"seed [{start}, {stop}) (end exclusive) is not "
+                                                                  f"inside the {len(mrna)}-nt mRNA")
+                start, end = start, stop - 1
+            else:
+                start, end = -1, -1
+        except BadRow as bad:
+            _skip(bad, skipped)
+            continue
         _append(columns, mrna=mrna, mirna=mirna, name=(row.get("miRNA ID") or "").strip(), label=label,
-                start=start, end=end, transcript_id=(row.get("Transcript ID") or "").strip() or f"{path.name}:{line}")
+                start=start, end=end, transcript_id=(row.get("Transcript ID") or "").strip() or f"{path.name}:{line}",
+                line=line)
     return columns
 
 
-def read_targetnet_tsv(path) -> dict:
+def read_targetnet_tsv(path, *, max_mirna_nt: int = MAX_MIRNA_NT, skipped: Optional[List[BadRow]] = None) -> dict:
     """TargetNet TSV (positional: mirna_id, mirna_seq, mrna_id, mrna_seq, label[, split]) -> column dict."""
     path, columns = Path(path), _new_columns()
     names = ("mirna_id", "mirna_seq", "mrna_id", "mrna_seq", "label")
@@ -168,14 +210,18 @@ def read_targetnet_tsv(path) -> dict:
             line = reader.line_num
             if not any(f.strip() for f in fields):
                 continue
-            if len(fields) < len(names):
-                raise ValueError(f"{_where(path, line)}: expected at least {len(names)} tab-separated columns "
-                                 f"({', '.join(names)}), got {len(fields)}")
-            mirna = _sequence(fields[1], _where(path, line, "mirna_seq"), "miRNA")
-            mrna = _sequence(fields[3], _where(path, line, "mrna_seq"), "mRNA")
-            _append(columns, mrna=mrna, mirna=mirna, name=fields[0].strip(),
-                    label=_label(fields[4], _where(path, line, "label")), start=-1, end=-1,
-                    transcript_id=fields[2].strip() or f"{path.name}:{line}")
+            try:
+                if len(fields) < len(names):
+                    raise BadRow(_where(path, line), f"expected at least {len(names)} tab-separated columns "
+                                                     f"({', '.join(names)}), got {len(fields)}")
+                mirna = _sequence(fields[1], _where(path, line, "mirna_seq"), "miRNA", max_mirna_nt)
+                mrna = _sequence(fields[3], _where(path, line, "mrna_seq"), "mRNA")
+                label = _label(fields[4], _where(path, line, "label"))
+            except BadRow as bad:
+                _skip(bad, skipped)
+                continue
+            _append(columns, mrna=mrna, mirna=mirna, name=fields[0].strip(), label=label, start=-1, end=-1,
+                    transcript_id=fields[2].strip() or f"{path.name}:{line}", line=line)
     return columns
 
 
@@ -239,10 +285,10 @@ def detect_format(path) -> str:
     )
 
 
-def read_table(path) -> dict:
-    """Read any supported labelled file into a column dict (FASTA is for scanning, not training)."""
+def read_table(path, *, max_mirna_nt: int = MAX_MIRNA_NT, skipped: Optional[List[BadRow]] = None) -> dict:
+    """Read any supported labelled file into a column dict (FASTA is for scanning, not training); see the module docstring."""
     kind = detect_format(path)
     if kind == "fasta":
         raise ValueError(f"{path}: a FASTA file has no miRNAs or labels, so it cannot become a training set; "
                          "scan it with read_fasta() and the 'mirna-target-scan' pipeline instead")
-    return FORMATS[kind][1](path)
+    return FORMATS[kind][1](path, max_mirna_nt=max_mirna_nt, skipped=skipped)

@@ -51,6 +51,8 @@ class MILMolConfig(PretrainedConfig):
             mean of its bag divided by `within_bag_std_3d` (per feature, the training split's within-bag standard
             deviation; set by training, 1 when unset), so what sets a conformer apart from its own molecule is on
             the scale of the input rather than a few % of the between-molecule spread.
+        use_conformers: the 3D branch (conformer encoder, task-attention pool, 3D projection); False = the same
+            model on the 2D vector alone (the ablation that asks whether the conformer bag helps).
         ensemble_size: independent copies of the whole network (encoders, pool, mixer, heads); the prediction is
             the mean of their logits / auxiliary outputs and `conformer_attention` the mean of their attention maps
             (1 = the seed's single network). biohf trains them one after the other, each with its own seed, early
@@ -64,6 +66,9 @@ class MILMolConfig(PretrainedConfig):
         lam, lam_floor, lam_ceil: raw per-task loss multipliers, normalised by their mean, clipped to
             [floor, ceil], normalised by their mean again.
         lambda_aux_abs, lambda_aux_fluo, reg_loss_type: auxiliary regression weights and criterion ("mse").
+        decision_thresholds: per-task probability threshold of a positive call (the pipeline's `predicted`); set by
+            training to the best-F1 threshold on the validation split (0.5 when unset). At 0.2 % prevalence with
+            `pos_weight` the probabilities are not calibrated, so 0.5 is rarely the right cut.
         aux_abs_mean/std, aux_fluo_mean/std: train-fold statistics the auxiliary targets were standardised with
             (the pipeline reports predictions in the original units).
     Names: task_names (classification), aux_abs_names, aux_fluo_names; their lengths set the head counts.
@@ -104,6 +109,7 @@ class MILMolConfig(PretrainedConfig):
         attn_topk: int = 0,
         mean_pool_blend: float = 0.0,
         ensemble_size: int = 1,
+        use_conformers: bool = True,
         conformer_contrast: bool = False,
         within_bag_std_3d=None,
         task_names=TASK_NAMES,
@@ -113,6 +119,7 @@ class MILMolConfig(PretrainedConfig):
         posw_clip=None,
         gamma=None,
         lam=None,
+        decision_thresholds=None,
         lam_floor: float = 0.5,
         lam_ceil: float = 2.0,
         lambda_aux_abs: float = 0.2,
@@ -143,6 +150,7 @@ class MILMolConfig(PretrainedConfig):
         posw_clip = per_task("posw_clip", posw_clip, 50.0)
         gamma = per_task("gamma", gamma, 2.0)
         lam = per_task("lam", lam, 1.0)
+        decision_thresholds = per_task("decision_thresholds", decision_thresholds, 0.5)
         problems = []
         if n_tasks < 1:
             problems.append("task_names must name at least one classification task")
@@ -204,11 +212,12 @@ class MILMolConfig(PretrainedConfig):
         self.drop_path_rate, self.layer_scale_init, self.layer_scale_warmup_blocks = drop_path_rate, layer_scale_init, layer_scale_warmup_blocks
         self.attn_temperature, self.learn_attn_temperature = attn_temperature, learn_attn_temperature
         self.pool_source, self.tie_mha_v, self.attn_topk, self.mean_pool_blend = pool_source, tie_mha_v, attn_topk, mean_pool_blend
-        self.ensemble_size = int(ensemble_size)
+        self.ensemble_size, self.use_conformers = int(ensemble_size), bool(use_conformers)
         self.conformer_contrast = conformer_contrast
         self.within_bag_std_3d = None if within_bag_std_3d is None else [float(v) for v in within_bag_std_3d]
         self.task_names, self.aux_abs_names, self.aux_fluo_names = task_names, aux_abs_names, aux_fluo_names
         self.pos_weight, self.posw_clip, self.gamma, self.lam = pos_weight, posw_clip, gamma, lam
+        self.decision_thresholds = decision_thresholds
         self.lam_floor, self.lam_ceil = lam_floor, lam_ceil
         self.lambda_aux_abs, self.lambda_aux_fluo, self.reg_loss_type = lambda_aux_abs, lambda_aux_fluo, reg_loss_type
         self.aux_abs_mean = list(aux_abs_mean) if aux_abs_mean is not None else [0.0] * len(aux_abs_names)

@@ -119,6 +119,10 @@ class MILMolNetwork(nn.Module):
         eps = config.layer_norm_eps
         self.mol_enc = _embedder(config, config.n_features_2d, config.mol_hidden, config.mol_layers, config.mol_dropout, config.encoder_gating)
         self.proj2d = nn.Sequential(nn.Linear(config.mol_hidden, config.proj_dim), nn.LayerNorm(config.proj_dim, eps=eps))
+        self.num_tasks, self.use_conformers = config.num_tasks, config.use_conformers
+        if not config.use_conformers:  # the 2D-only ablation: no conformer encoder, pool or 3D projection
+            self.mixer = _embedder(config, config.proj_dim, config.mixer_hidden, config.mixer_layers, config.mixer_dropout, gated=False)
+            return
         conformer_in = config.n_features_3d * (2 if config.conformer_contrast else 1)
         self.inst_enc = _embedder(config, conformer_in, config.inst_hidden, config.inst_layers, config.inst_dropout, config.encoder_gating)
         self.inst_norm = nn.LayerNorm(config.inst_hidden, eps=eps)
@@ -132,19 +136,27 @@ class MILMolNetwork(nn.Module):
         self.mixer = _embedder(config, 2 * config.proj_dim, config.mixer_hidden, config.mixer_layers, config.mixer_dropout, gated=False)
 
     def forward(self, x2d: torch.Tensor, x3d: torch.Tensor, mask: torch.Tensor) -> tuple:
-        num_tasks = self.pool.queries.shape[1]
-        e2d = self.proj2d(self.mol_enc(x2d)).unsqueeze(1).expand(-1, num_tasks, -1)
+        """mask (B, N) bool; a molecule without conformers (a 2D-only record) pools nothing: its pooled state is 0,
+        so its 3D embedding is proj3d's learned constant, and its attention row is 0."""
+        e2d = self.proj2d(self.mol_enc(x2d)).unsqueeze(1).expand(-1, self.num_tasks, -1)
+        if not self.use_conformers:
+            return self.mixer(e2d), x3d.new_zeros(x3d.shape[0], self.num_tasks, x3d.shape[1])
+        has_bag = mask.any(dim=1)
+        safe_mask = mask.clone()
+        safe_mask[:, 0] |= ~has_bag  # attention needs one key; what it pools for an empty bag is zeroed below
         instances = self.inst_norm(self.inst_enc(x3d))
-        pooled, attention = self.pool(instances, mask)
-        e3d = self.proj3d(pooled)
-        return self.mixer(torch.cat([e2d, e3d], dim=-1)), attention
+        pooled, attention = self.pool(instances, safe_mask)
+        present = has_bag[:, None, None].to(pooled.dtype)
+        e3d = self.proj3d(pooled * present)
+        return self.mixer(torch.cat([e2d, e3d], dim=-1)), attention * present
 
 
 class MILMolModel(MILMolPreTrainedModel):
     """
     `ensemble_size` networks (`MILMolNetwork`: the two encoders, the task-attention pool and the mixer; 1 = the
     seed's). Inputs: `x2d` (B, F2), `x3d` (B, N, F3) and `conformer_mask` (B, N), 1 = a real conformer, 0 = padding
-    (the seed's key-padding mask is its negation). Every molecule needs at least one conformer. Output:
+    (the seed's key-padding mask is its negation). A molecule without conformers (all-0 mask row: RDKit could not
+    embed it) is predicted from its 2D vector and the learned "no conformer" 3D embedding. Output:
     `task_embeddings` (B, members, T, H) and `conformer_attention` (B, T, N), the members' mean.
     """
 
@@ -160,7 +172,7 @@ class MILMolModel(MILMolPreTrainedModel):
         if not config.conformer_contrast:
             return x3d
         weights = mask.unsqueeze(-1).to(x3d.dtype)
-        bag_mean = (x3d * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True)
+        bag_mean = (x3d * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True).clamp_min(1.0)
         scale = x3d.new_tensor(config.within_bag_std_3d) if config.within_bag_std_3d is not None else 1.0
         return torch.cat([x3d, (x3d - bag_mean) * weights / scale], dim=-1)
 
@@ -174,9 +186,6 @@ class MILMolModel(MILMolPreTrainedModel):
         mask = torch.ones(x3d.shape[:2], dtype=torch.bool, device=x3d.device) if conformer_mask is None else conformer_mask.bool()
         if mask.shape != x3d.shape[:2]:
             raise ValueError(f"conformer_mask must be {tuple(x3d.shape[:2])}, got {tuple(mask.shape)}")
-        if not bool(mask.any(dim=1).all()):
-            empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
-            raise ValueError(f"molecules at batch rows {empty} have no conformer (conformer_mask all 0)")
         x3d = self.conformer_inputs(x3d, mask)
         embeddings, attention = zip(*(member(x2d, x3d, mask) for member in self.members))
         return MILMolModelOutput(task_embeddings=torch.stack(embeddings, dim=1),

@@ -9,7 +9,9 @@ Output per molecule:
     smiles, canonical_smiles
     error                 None, or why the molecule could not be featurised (then the predictions are None)
     probabilities         {task: P(positive)} for config.task_names
-    predicted             {task: probability >= threshold} (default threshold 0.5)
+    predicted             {task: probability >= threshold} (default: the config's per-task `decision_thresholds`,
+                          chosen on validation at training; `threshold=` sets one for every task)
+    note                  None, or why the molecule has fewer conformers than asked or none (predicted from 2D)
     auxiliary             {name: value} absorbance and fluorescence regressions in their original units
     conformer_attention   np.ndarray (tasks, conformers): each task's attention over this molecule's conformers
     top_conformer         {task: index of the most-attended conformer}
@@ -60,9 +62,12 @@ class MILMolPipeline(Pipeline):
         keep = ("logits", "aux_abs", "aux_fluo", "conformer_attention")
         return {"record": inputs["record"], "output": {k: output[k][0].detach().float() for k in keep}}
 
-    def postprocess(self, outputs, threshold: float = 0.5):
+    def postprocess(self, outputs, threshold=None):
         record, output, config = outputs["record"], outputs["output"], self.model.config
-        result = {"smiles": record["smiles"], "canonical_smiles": record["canonical_smiles"], "error": record["error"]}
+        result = {"smiles": record["smiles"], "canonical_smiles": record["canonical_smiles"], "error": record["error"],
+                  "note": record.get("note")}
+        thresholds = getattr(config, "decision_thresholds", None) or [0.5] * config.num_tasks
+        thresholds = thresholds if threshold is None else [float(threshold)] * config.num_tasks
         if output is None:
             return {**result, "probabilities": None, "predicted": None, "auxiliary": None,
                     "conformer_attention": None, "top_conformer": None}
@@ -76,8 +81,9 @@ class MILMolPipeline(Pipeline):
         return {
             **result,
             "probabilities": dict(zip(config.task_names, probabilities)),
-            "predicted": {task: p >= threshold for task, p in zip(config.task_names, probabilities)},
+            "predicted": {task: p >= cut for task, p, cut in zip(config.task_names, probabilities, thresholds)},
             "auxiliary": auxiliary,
             "conformer_attention": attention,
-            "top_conformer": {task: int(attention[t].argmax()) for t, task in enumerate(config.task_names)},
+            "top_conformer": {task: int(attention[t].argmax()) if attention.shape[-1] and attention[t].any() else None
+                              for t, task in enumerate(config.task_names)},
         }

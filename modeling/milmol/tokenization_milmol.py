@@ -15,13 +15,14 @@ It is a `PreTrainedTokenizer` (with only [PAD] / [UNK] in its vocabulary) so tha
 the repository like every biohf family's preprocessor.
 """
 
+import time
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 from transformers import BatchFeature, PreTrainedTokenizer
 
-from .features_milmol import DESCRIPTORS_2D, DESCRIPTORS_3D, signed_log1p
+from .features_milmol import DESCRIPTORS_2D, DESCRIPTORS_3D, descriptor_length, signed_log1p
 from .features_milmol import feature_names_2d as names_2d
 from .features_milmol import feature_names_3d as names_3d
 
@@ -36,24 +37,63 @@ RDKIT_MISSING = ("featurising SMILES needs RDKit, which is not installed: `pip i
 VOCAB = {"[PAD]": 0, "[UNK]": 1}
 
 
-def featurize_molecule(smiles: str, settings: dict, return_coordinates: bool = False) -> dict:
+def canonical_smiles(smiles: str) -> Optional[str]:
+    """RDKit's canonical (isomeric) SMILES of `smiles`, or None when it does not parse or sanitise."""
+    if Chem is None:
+        raise ImportError(RDKIT_MISSING)
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles.strip()) if isinstance(smiles, str) and smiles.strip() else None
+    return Chem.MolToSmiles(mol) if mol is not None else None
+
+
+def featurize_molecule(smiles: str, settings: dict, return_coordinates: bool = False, threads: int = 1) -> dict:
     """
-    One molecule -> {"smiles", "canonical_smiles", "x2d" (F2,), "x3d" (n, F3), "num_conformers", "error"} (arrays
-    float32; on failure the arrays are None and "error" says what failed). With `return_coordinates`, also
-    "coordinates" (n, heavy atoms, 3) in the atom order of `canonical_smiles`'s molecule as parsed (heavy atoms).
+    One molecule -> {"smiles", "canonical_smiles", "x2d" (F2,), "x3d" (n, F3), "num_conformers", "error", "note"}
+    (arrays float32). Policy for molecules RDKit cannot use:
+      - no parse / no sanitisation: "error" says which, the arrays are None (the molecule is excluded);
+      - no 3D (more heavy atoms than `max_atoms_3d`, or ETKDG embeds no conformer within `embed_timeout_s`, also
+        from random coordinates): a 2D-only record, "x3d" (0, F3), "num_conformers" 0 and "note" saying why;
+      - fewer conformers than asked (the time limit was hit): the conformers embedded, and "note" saying so.
+    With `return_coordinates`, also "coordinates" (n, heavy atoms, 3) in the atom order of `canonical_smiles`'s
+    molecule as parsed. `threads`: RDKit's own threads for the conformer embedding (the same conformers).
     """
     if Chem is None:
         raise ImportError(RDKIT_MISSING)
     try:
-        return _featurize(smiles, settings, return_coordinates)
+        return _featurize(smiles, settings, return_coordinates, threads)
     except Exception as error:  # any RDKit failure on one molecule is that molecule's error record
-        return {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0,
+        return {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0, "note": None,
                 "error": f"featurisation failed: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"}
 
 
-def _featurize(smiles: str, settings: dict, return_coordinates: bool) -> dict:
+def _embed(with_h, settings: dict, threads: int) -> tuple:
+    """ETKDGv3 conformers within the time limit (then from random coordinates in what is left) -> (ids, note)."""
+    wanted, limit = int(settings["num_conformers"]), float(settings["embed_timeout_s"])
+    start = time.perf_counter()
+    params = AllChem.ETKDGv3()
+    params.randomSeed = int(settings["conformer_seed"])
+    params.numThreads = int(threads)
+    params.timeout = max(1, int(round(limit)))  # RDKit's limit for the whole call, in whole seconds
+    AllChem.EmbedMultipleConfs(with_h, wanted, params)
+    if not with_h.GetNumConformers() and time.perf_counter() - start < limit:
+        params.useRandomCoords = True  # the documented fallback for molecules ETKDG cannot start from a distance matrix
+        params.timeout = max(1, int(round(limit - (time.perf_counter() - start))))
+        AllChem.EmbedMultipleConfs(with_h, wanted, params)
+    elapsed = time.perf_counter() - start
+    ids = [conformer.GetId() for conformer in with_h.GetConformers()]
+    timed_out = elapsed >= 0.95 * params.timeout
+    if not ids:
+        return ids, (f"2D only: no 3D conformer within the {limit:g} s time limit" if timed_out else
+                     "2D only: 3D embedding failed (ETKDGv3, also from random coordinates)")
+    if len(ids) < wanted:
+        return ids, (f"{len(ids)} of {wanted} conformers: the {limit:g} s time limit was hit" if timed_out else
+                     f"{len(ids)} of {wanted} conformers: ETKDG embedded no more")
+    return ids, None
+
+
+def _featurize(smiles: str, settings: dict, return_coordinates: bool, threads: int = 1) -> dict:
     RDLogger.DisableLog("rdApp.*")
-    record = {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0, "error": None}
+    record = {"smiles": smiles, "canonical_smiles": None, "x2d": None, "x3d": None, "num_conformers": 0, "error": None, "note": None}
     if not isinstance(smiles, str) or not smiles.strip():
         record["error"] = "empty SMILES"
         return record
@@ -73,22 +113,21 @@ def _featurize(smiles: str, settings: dict, return_coordinates: bool) -> dict:
     generator = rdFingerprintGenerator.GetMorganGenerator(radius=settings["fingerprint_radius"], fpSize=settings["fingerprint_bits"])
     bits = generator.GetFingerprintAsNumPy(mol).astype(np.float32)
     record["x2d"] = np.concatenate([np.array([signed_log1p(v) for v in values], dtype=np.float32), bits * np.float32(np.log1p(1.0))])
+    n3d = sum(descriptor_length(name) for name in settings["descriptors_3d"])
+    record["x3d"] = np.zeros((0, n3d), dtype=np.float32)
+    heavy = mol.GetNumAtoms()  # AddHs appends hydrogens after the heavy atoms
+    if return_coordinates:
+        record["coordinates"] = np.zeros((0, heavy, 3), dtype=np.float32)
+    if heavy > int(settings["max_atoms_3d"]):
+        record["note"] = f"2D only: {heavy} heavy atoms, more than max_atoms_3d={settings['max_atoms_3d']}"
+        return record
 
     with_h = Chem.AddHs(mol)
-    params = AllChem.ETKDGv3()
-    params.randomSeed = int(settings["conformer_seed"])
-    params.numThreads = 1
-    params.timeout = int(settings["embed_timeout_s"])  # a molecule ETKDG cannot embed fails, it does not hang
-    AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params)
-    if not with_h.GetNumConformers():
-        params.useRandomCoords = True  # the documented fallback for molecules ETKDG cannot start from a distance matrix
-        AllChem.EmbedMultipleConfs(with_h, int(settings["num_conformers"]), params)
-    conformer_ids = [conformer.GetId() for conformer in with_h.GetConformers()]
+    conformer_ids, record["note"] = _embed(with_h, settings, threads)
     if not conformer_ids:
-        record["error"] = "3D embedding failed (ETKDGv3, also from random coordinates)"
         return record
     if settings["mmff_relax"] and AllChem.MMFFHasAllMoleculeParams(with_h):
-        AllChem.MMFFOptimizeMoleculeConfs(with_h, numThreads=1, maxIters=int(settings.get("mmff_max_iters", 200)))
+        AllChem.MMFFOptimizeMoleculeConfs(with_h, numThreads=int(threads), maxIters=int(settings.get("mmff_max_iters", 200)))
     rows = []
     for conf_id in conformer_ids:
         row = []
@@ -96,10 +135,9 @@ def _featurize(smiles: str, settings: dict, return_coordinates: bool) -> dict:
             value = getattr(rdMolDescriptors, f"Calc{name}")(with_h, confId=conf_id)
             row += [signed_log1p(float(v)) for v in value] if isinstance(value, (list, tuple)) else [signed_log1p(float(value))]
         rows.append(row)
-    record["x3d"] = np.asarray(rows, dtype=np.float32)
+    record["x3d"] = np.asarray(rows, dtype=np.float32).reshape(len(rows), n3d)
     record["num_conformers"] = len(conformer_ids)
     if return_coordinates:
-        heavy = mol.GetNumAtoms()  # AddHs appends hydrogens after the heavy atoms
         record["coordinates"] = np.stack([with_h.GetConformer(c).GetPositions()[:heavy] for c in conformer_ids]).astype(np.float32)
     return record
 
@@ -114,8 +152,12 @@ class MILMolTokenizer(PreTrainedTokenizer):
         fingerprint_bits / fingerprint_radius: the Morgan fingerprint of the 2D vector.
         descriptors_2d / descriptors_3d: descriptor names, in vector order (default: features_milmol.py).
         num_conformers / conformer_seed / mmff_relax: the conformer bag (ETKDGv3 seed; MMFF94 relaxation).
-        embed_timeout_s: ETKDG time limit per attempt; a molecule that cannot be embedded in time is an error
-            record (on a loaded machine a very flexible molecule can need more: raise it rather than lose it).
+        embed_timeout_s: time limit (seconds) of a molecule's conformer embedding, RDKit's own `timeout`; a molecule
+            that gets no conformer in time is 2D only, one that gets some keeps them (the record's "note" says so).
+        max_atoms_3d: molecules with more heavy atoms are 2D only without trying (ETKDG's distance bounds grow with
+            the cube of the atom count, outside RDKit's time limit: 500 carbons take minutes).
+        embed_threads: RDKit threads for the conformers of one molecule (`numThreads`; the same conformers for any
+            value, so not part of `settings`). Not saved as a feature setting.
         feature_source: "rdkit" (featurise SMILES as above) or "precomputed" (a model trained on a user's feature
             tables, e.g. EUOS25 CSVs: it takes padded features only; `feature_names_2d/3d` record their columns).
     """
@@ -124,7 +166,8 @@ class MILMolTokenizer(PreTrainedTokenizer):
     model_input_names = ["x2d", "x3d", "conformer_mask"]
 
     def __init__(self, fingerprint_bits: int = 1024, fingerprint_radius: int = 2, num_conformers: int = 10,
-                 conformer_seed: int = 42, mmff_relax: bool = False, embed_timeout_s: int = 30,
+                 conformer_seed: int = 42, mmff_relax: bool = False, embed_timeout_s: float = 10.0,
+                 max_atoms_3d: int = 120, embed_threads: int = 1,
                  descriptors_2d: Optional[Sequence[str]] = None,
                  descriptors_3d: Optional[Sequence[str]] = None, feature_source: str = "rdkit",
                  feature_names_2d: Optional[Sequence[str]] = None, feature_names_3d: Optional[Sequence[str]] = None, **kwargs):
@@ -133,7 +176,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         self.vocab = dict(VOCAB)
         self.fingerprint_bits, self.fingerprint_radius = int(fingerprint_bits), int(fingerprint_radius)
         self.num_conformers, self.conformer_seed, self.mmff_relax = int(num_conformers), int(conformer_seed), bool(mmff_relax)
-        self.embed_timeout_s = int(embed_timeout_s)
+        self.embed_timeout_s, self.max_atoms_3d, self.embed_threads = float(embed_timeout_s), int(max_atoms_3d), int(embed_threads)
         self.descriptors_2d = list(DESCRIPTORS_2D if descriptors_2d is None else descriptors_2d)
         self.descriptors_3d = list(DESCRIPTORS_3D if descriptors_3d is None else descriptors_3d)
         self.feature_source = feature_source
@@ -148,7 +191,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         super().__init__(
             fingerprint_bits=self.fingerprint_bits, fingerprint_radius=self.fingerprint_radius,
             num_conformers=self.num_conformers, conformer_seed=self.conformer_seed, mmff_relax=self.mmff_relax,
-            embed_timeout_s=self.embed_timeout_s, descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d,
+            embed_timeout_s=self.embed_timeout_s, max_atoms_3d=self.max_atoms_3d, descriptors_2d=self.descriptors_2d, descriptors_3d=self.descriptors_3d,
             feature_source=feature_source,
             feature_names_2d=self.feature_names_2d, feature_names_3d=self.feature_names_3d, **kwargs,
         )
@@ -179,7 +222,7 @@ class MILMolTokenizer(PreTrainedTokenizer):
         """Everything that determines the features (also the cache key of the dataset featurisation)."""
         return {"fingerprint_bits": self.fingerprint_bits, "fingerprint_radius": self.fingerprint_radius,
                 "num_conformers": self.num_conformers, "conformer_seed": self.conformer_seed,
-                "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s,
+                "mmff_relax": self.mmff_relax, "embed_timeout_s": self.embed_timeout_s, "max_atoms_3d": self.max_atoms_3d,
                 "descriptors_2d": self.descriptors_2d, "descriptors_3d": self.descriptors_3d}
 
     @property
@@ -190,39 +233,47 @@ class MILMolTokenizer(PreTrainedTokenizer):
     def n_features_3d(self) -> int:
         return len(self.feature_names_3d)
 
-    def featurize(self, smiles, num_proc: int = 1, return_coordinates: bool = False, progress=None) -> list:
+    def iter_featurize(self, smiles, num_proc: int = 1, return_coordinates: bool = False, threads: Optional[int] = None):
         """
-        SMILES (str or list) -> one record per molecule, in order (see `featurize_molecule`); errors are records.
-        `num_proc` > 1 featurises in forked worker processes; `progress` wraps the iterator (e.g. tqdm).
+        SMILES (str or iterable) -> one record per molecule, in order, as they are done (see `featurize_molecule`;
+        errors are records). `num_proc` > 1 featurises in forked worker processes (molecules in parallel);
+        `threads` (default `embed_threads`) parallelises one molecule's conformers with RDKit's own threads.
         """
         if self.feature_source != "rdkit":
             raise ValueError("this model was trained on precomputed feature tables (feature_source='precomputed'); "
                              "featurise new molecules with the same tool and pass the features to `pad`")
         if Chem is None:
             raise ImportError(RDKIT_MISSING)
-        smiles = [smiles] if isinstance(smiles, str) else list(smiles)
-        jobs = [(s, self.settings, return_coordinates) for s in smiles]
-        if num_proc > 1 and len(jobs) > 1:
+        smiles = [smiles] if isinstance(smiles, str) else smiles
+        threads = self.embed_threads if threads is None else int(threads)
+        jobs = ((s, self.settings, return_coordinates, threads) for s in smiles)
+        if num_proc > 1:
             import multiprocessing  # only for parallel featurisation
 
             with multiprocessing.get_context("fork").Pool(num_proc) as pool:
-                results = pool.imap(_featurize_job, jobs, chunksize=max(1, min(16, len(jobs) // (4 * num_proc))))
-                return list(progress(results, total=len(jobs)) if progress else results)
-        iterator = progress(jobs, total=len(jobs)) if progress else jobs
-        return [_featurize_job(job) for job in iterator]
+                yield from pool.imap(_featurize_job, jobs, chunksize=4)
+        else:
+            yield from map(_featurize_job, jobs)
+
+    def featurize(self, smiles, num_proc: int = 1, return_coordinates: bool = False, progress=None, threads: Optional[int] = None) -> list:
+        """`iter_featurize` as a list; `progress` wraps the iterator (e.g. a tqdm taking `total`)."""
+        smiles = [smiles] if isinstance(smiles, str) else list(smiles)
+        records = self.iter_featurize(smiles, num_proc=num_proc, return_coordinates=return_coordinates, threads=threads)
+        return list(progress(records, total=len(smiles)) if progress else records)
 
     def pad(self, records: Sequence[dict], return_tensors: str = "pt", max_conformers: Optional[int] = None) -> BatchFeature:
         """
         Records (dicts with "x2d" (F2,) and "x3d" (n, F3)) -> {"x2d" (B, F2), "x3d" (B, N, F3), "conformer_mask"
-        (B, N)}, N = the largest bag (or `max_conformers`; a larger bag is an error, never cut).
+        (B, N)}, N = the largest bag (or `max_conformers`; a larger bag is an error, never cut). A 2D-only record
+        (no conformer) has an all-zero mask row: the model gives it its learned "no conformer" 3D embedding.
         """
         bad = [(i, r.get("smiles"), r.get("error")) for i, r in enumerate(records) if r.get("error") or r.get("x2d") is None]
         if bad:
             raise ValueError("molecules without features (index, SMILES, error): " + "; ".join(map(str, bad)))
         sizes = [len(r["x3d"]) for r in records]
-        width = max(sizes) if max_conformers is None else int(max_conformers)
-        if any(s > width for s in sizes) or min(sizes, default=1) < 1:
-            raise ValueError(f"conformer bags must hold 1..{width} conformers; got sizes {sizes}")
+        width = max(1, max(sizes, default=1)) if max_conformers is None else int(max_conformers)
+        if any(s > width for s in sizes):
+            raise ValueError(f"conformer bags must hold at most {width} conformers; got sizes {sizes}")
         x2d = np.stack([np.asarray(r["x2d"], dtype=np.float32) for r in records])
         if x2d.shape[1] != self.n_features_2d:
             raise ValueError(f"2D features have {x2d.shape[1]} columns, this featurizer {self.n_features_2d}")

@@ -14,7 +14,9 @@ class MirLMConfig(PretrainedConfig):
         mrna_cls_token_id: id of the global token `[MRNA_CLS]` (7). The seed gives it both 7 and 12; the
             tokenizer puts it at 7, right after the seven generic special tokens, and that is what we use.
         mrna_max_len: mRNA window in tokens, *including* `[MRNA_CLS]` (520, i.e. at most 519 nt).
-        mirna_max_len: miRNA length in tokens (24).
+        mirna_max_len: longest miRNA in tokens (30: miRNAs and isomiRs are 15-30 nt; miRBench's CLASH files hold
+            17-26 nt). It sizes the miRNA position embeddings, so a saved model keeps the value it was trained with
+            (repositories saved with 24 load as 24).
         hidden_size / num_attention_heads / num_hidden_layers / intermediate_size: transformer size.
         mirna_num_layers: self-attention layers of the miRNA encoder.
         attention_window: full sliding window 2w of the mRNA self-attention (each token sees w = 20 on each
@@ -46,7 +48,7 @@ class MirLMConfig(PretrainedConfig):
         bos_token_id: int = 2,
         mrna_cls_token_id: int = 7,
         mrna_max_len: int = 520,
-        mirna_max_len: int = 24,
+        mirna_max_len: int = 30,
         hidden_size: int = 1024,
         num_attention_heads: int = 8,
         num_hidden_layers: int = 4,

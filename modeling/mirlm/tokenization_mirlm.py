@@ -42,7 +42,7 @@ class MirLMTokenizer(PreTrainedTokenizer):
     vocab_files_names = {"vocab_file": "vocab.json"}
     model_input_names = ["input_ids", "attention_mask"]
 
-    def __init__(self, vocab_file: Optional[str] = None, mrna_max_len: int = 520, mirna_max_len: int = 24, **kwargs):
+    def __init__(self, vocab_file: Optional[str] = None, mrna_max_len: int = 520, mirna_max_len: int = 30, **kwargs):
         if vocab_file is not None:
             with open(vocab_file, encoding="utf-8") as handle:
                 saved = json.load(handle)

@@ -161,9 +161,12 @@ def test_e1_context_benchmark(tmp_path, capsys):
 def test_milmol_featurize_benchmark(tmp_path, capsys):
     written, _ = run_quick(milmol_featurize, tmp_path, capsys)
     (row,) = written["results"]
-    assert row["molecules"] == 6 and row["conformers_per_molecule"] == PRESETS["milmol"]["demo"]["num_conformers"]
-    for key in ("1_process_mol_per_s", "2_processes_mol_per_s", "cached_mol_per_s", "speedup_2_vs_1", "speedup_cached_vs_1"):
+    assert row["molecules"] == 6 and row["conformers_per_molecule"] == PRESETS["milmol"]["euos25"]["num_conformers"]
+    for key in ("1_thread_mol_per_s", "rdkit_2_threads_mol_per_s", "2_processes_mol_per_s", "cached_mol_per_s",
+                "speedup_2_processes_vs_1", "speedup_cached_vs_1", "1_thread_cpu_ms_per_mol"):
         assert positive(row[key]), key
+    assert [c["setting"] for c in written["settings_cost"]] == ["2D only", "2 conformers"]
+    assert written["projection"]["hours_from_cpu_time_on_2_idle_cores"] > 0
 
 
 def test_milmol_training_benchmark(tmp_path, capsys, monkeypatch):

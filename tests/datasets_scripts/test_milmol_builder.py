@@ -61,7 +61,7 @@ def test_second_featurisation_comes_from_the_cache(tiny, featurizer, monkeypatch
     def refuse(*args, **kwargs):
         raise AssertionError("featurised again despite the cache")
 
-    monkeypatch.setattr(featurizer, "featurize", refuse)
+    monkeypatch.setattr(featurizer, "iter_featurize", refuse)
     again = featurize_cached(smiles[:5], featurizer, cache_dir=cache, progress=False)
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a["x3d"], b["x3d"])

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from datasets_scripts.mirlm import FEATURES, MirLMDataCollator, build_mirlm_dataset
+from datasets_scripts.mirlm import FEATURES, MirLMDataCollator, build_mirlm_dataset, read_table
 from modeling.mirlm.tokenization_mirlm import MirLMTokenizer
 
 
@@ -33,8 +33,9 @@ def test_real_file_is_split_by_family(tmp_path):
               "UAGCAGCACGUAAAUAUUGGCG", "UUAAUGCUAAUCGUGAUAGGGGU", "UAAGGCACGCGGUGAAUGCC", "UAUUGCACUUGUCCCGGCCUGU",
               "UCGUACCGUGAGUAAUAAUGCG", "UGGCAGUGUCUUAGCUGGUUGU"]
     lines = ["miRNA sequence,mRNA sequence,seed start,seed end,label"]
-    for i in range(60):
-        lines.append(f"{mirnas[i % 10]},{'ACGUUAGC' * 6},{-1 if i % 2 else 3},{-1 if i % 2 else 11},{1 - i % 2}")
+    for i in range(60):  # one target window per row (rows sharing a window would stay in one split)
+        window = "ACGUUAGC" * 5 + "".join("ACGU"[(i >> (2 * k)) & 3] for k in range(4))
+        lines.append(f"{mirnas[i % 10]},{window},{-1 if i % 2 else 3},{-1 if i % 2 else 11},{1 - i % 2}")
     path = tmp_path / "pairs.csv"
     path.write_text("\n".join(lines) + "\n")
     ds = build_mirlm_dataset(str(path), seed=1)
@@ -68,3 +69,55 @@ def test_collator_tokenises_rows(tiny):
     assert batch["mirna_input_ids"].shape[0] == 6
     plain = MirLMDataCollator(tokenizer, padding="max_length")([{"mrna": "ACGT", "mirna": "TGAGGTAGTAGG"}])
     assert plain["input_ids"].shape == (1, 520) and "labels" not in plain and "start_positions" not in plain
+
+
+# -- real-format files: --data, --train_file / --validation_file / --test_file ---------------------------------------
+FIXTURES = __import__("pathlib").Path(__file__).parents[1] / "fixtures" / "mirlm"
+TRAIN, TEST, BAD = (str(FIXTURES / f"mirbench_{name}.tsv") for name in ("train", "test", "bad_rows"))
+
+
+def test_a_given_test_file_is_used_whole_and_validation_is_carved_disjoint():
+    excluded = []
+    splits = build_mirlm_dataset(train_file=TRAIN, test_file=TEST, excluded=excluded)
+    assert splits["test"]["mrna"] == read_table(TEST)["mrna"]
+    assert splits["test"].num_rows == 16
+    train, validation = splits["train"], splits["validation"]
+    assert validation.num_rows > 0
+    assert not set(train["mirna_family"]) & set(validation["mirna_family"])
+    assert not set(train["mrna"]) & set(validation["mrna"])  # target windows stay in one split
+    # every row of the train file is in a split or reported as left out
+    assert train.num_rows + validation.num_rows + len(excluded) == 20
+    assert all("left out of the split" in bad.reason for bad in excluded)
+
+
+def test_all_three_files_are_used_as_given():
+    splits = build_mirlm_dataset(train_file=TRAIN, validation_file=TEST, test_file=TEST)
+    assert (splits["train"].num_rows, splits["validation"].num_rows, splits["test"].num_rows) == (20, 16, 16)
+
+
+def test_one_data_file_is_split_three_ways_by_family_and_window():
+    excluded = []
+    splits = build_mirlm_dataset(TRAIN, excluded=excluded)
+    families = [set(splits[name]["mirna_family"]) for name in ("train", "validation", "test")]
+    windows = [set(splits[name]["mrna"]) for name in ("train", "validation", "test")]
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not families[a] & families[b] and not windows[a] & windows[b]
+    assert sum(splits[name].num_rows for name in splits) + len(excluded) == 20
+
+
+def test_bad_rows_stop_the_build_unless_skipped_and_reported():
+    with pytest.raises(ValueError, match="line 4, column 'gene'"):
+        build_mirlm_dataset(train_file=BAD, test_file=TEST)
+    with pytest.raises(ValueError, match="needs an `excluded` list"):
+        build_mirlm_dataset(train_file=BAD, test_file=TEST, skip_bad_rows=True)
+    excluded = []
+    splits = build_mirlm_dataset(train_file=BAD, validation_file=TEST, test_file=TEST, skip_bad_rows=True, excluded=excluded)
+    assert splits["train"].num_rows == 4 and [bad.where.line for bad in excluded] == [4, 6]
+
+
+def test_conflicting_data_arguments_are_errors():
+    with pytest.raises(ValueError, match="not both"):
+        build_mirlm_dataset(TRAIN, train_file=TRAIN)
+    with pytest.raises(ValueError, match="need --train_file"):
+        build_mirlm_dataset(test_file=TEST)

@@ -133,3 +133,40 @@ def test_read_table_dispatch_and_unknown_formats(tmp_path):
     other = write(tmp_path / "other.csv", "a,b,c\n1,2,3\n")
     with pytest.raises(ValueError, match="unrecognised header"):
         read_table(other)
+
+
+# -- the published miRBench layouts (hand-written fixtures in tests/fixtures/mirlm) ------------------------------
+FIXTURES = __import__("pathlib").Path(__file__).parents[1] / "fixtures" / "mirlm"
+
+
+def test_mirbench_train_layout_reads_every_row_including_isomirs():
+    """The 3-column train layout (no family column): 25-nt isomiRs are read, the family is the seed (nt 2-8)."""
+    columns = read_table(FIXTURES / "mirbench_train.tsv")
+    assert len(columns["mrna"]) == 20 and columns["line"] == list(range(2, 22))
+    assert max(map(len, columns["mirna"])) == 25
+    assert columns["mirna_family"][0] == "GAGGTAG" and columns["source_family"][0] == ""
+    with pytest.raises(ValueError, match=r"mirbench_train.tsv, line 9, column 'noncodingRNA': miRNA has 25 nt; this mirLM takes 8-24 nt"):
+        read_table(FIXTURES / "mirbench_train.tsv", max_mirna_nt=24)
+
+
+def test_mirbench_test_layout_ignores_predictor_columns():
+    columns = read_table(FIXTURES / "mirbench_test.tsv")
+    assert len(columns["mrna"]) == 16 and sorted(set(columns["label"])) == [0, 1]
+    assert max(map(len, columns["mirna"])) == 28
+
+
+def test_bad_rows_are_errors_or_collected_when_asked():
+    path = FIXTURES / "mirbench_bad_rows.tsv"
+    with pytest.raises(ValueError, match=r"mirbench_bad_rows.tsv, line 4, column 'gene': mRNA: invalid character 'X' at position 20"):
+        read_table(path)
+    skipped = []
+    columns = read_table(path, skipped=skipped)
+    assert columns["line"] == [2, 3, 5, 7]
+    assert [(bad.where.line, bad.where.column) for bad in skipped] == [(4, "gene"), (6, "noncodingRNA")]
+    assert "invalid character 'X'" in skipped[0].reason and "miRNA has 35 nt" in skipped[1].reason
+
+
+def test_a_labelled_file_without_its_label_column_is_an_error_naming_its_columns(tmp_path):
+    path = write(tmp_path / "nolabel.tsv", "noncodingRNA\tgene\tscore\n" + f"{LET7A_RNA}\t{TARGET}\t0.5\n")
+    with pytest.raises(ValueError, match=r"unrecognised header \['noncodingRNA', 'gene', 'score'\]"):
+        read_table(path)

@@ -192,8 +192,8 @@ def test_base_model_and_errors(config):
     batch = _batch(config)
     out = base(**batch)
     assert out.task_embeddings.shape == (3, config.ensemble_size, 4, config.mixer_hidden)
-    with pytest.raises(ValueError, match="no conformer"):
-        base(**dict(batch, conformer_mask=torch.zeros_like(batch["conformer_mask"])))
+    with pytest.raises(ValueError, match="conformer_mask must be"):
+        base(**dict(batch, conformer_mask=batch["conformer_mask"][:, :2]))
     with pytest.raises(ValueError, match="x2d must be"):
         base(**dict(batch, x2d=batch["x2d"][:, :5]))
 
@@ -253,3 +253,33 @@ def test_conformer_contrast_feeds_each_conformer_with_its_scaled_difference_from
     padded["x3d"][1, 1:] = 5.0  # garbage in padding changes neither the bag means nor the predictions
     with torch.no_grad():
         torch.testing.assert_close(model(**padded).logits, out.logits)
+
+
+def test_a_molecule_without_conformers_is_predicted_from_2d(config):
+    # a 2D-only record (RDKit could not embed it): all-0 mask row -> finite outputs, zero attention, no effect on others
+    model = MILMolForPropertyPrediction(config).eval()
+    batch = _batch(config, sizes=(2, 3))
+    empty = {k: v.clone() for k, v in batch.items()}
+    empty["conformer_mask"][0] = 0
+    empty["x3d"][0] = 0
+    with torch.no_grad():
+        out, reference = model(**empty), model(**batch)
+    assert torch.isfinite(out.logits).all() and torch.all(out.conformer_attention[0] == 0)
+    torch.testing.assert_close(out.logits[1], reference.logits[1])
+    other = {k: v.clone() for k, v in empty.items()}
+    other["x3d"][0] = torch.randn_like(other["x3d"][0])  # whatever sits in an empty bag is never read
+    with torch.no_grad():
+        torch.testing.assert_close(model(**other).logits, out.logits)
+    contrast = MILMolForPropertyPrediction(preset_config("milmol", "tiny", conformer_contrast=True)).eval()
+    with torch.no_grad():
+        assert torch.isfinite(contrast(**empty).logits).all()
+
+
+def test_without_conformers_the_3d_branch_is_gone(config):
+    model = MILMolForPropertyPrediction(MILMolConfig(**{**config.to_dict(), "use_conformers": False})).eval()
+    names = [name for name, _ in model.named_parameters()]
+    assert not any(part in name for name in names for part in ("inst_enc", "pool", "proj3d"))
+    batch = _batch(config)
+    changed = {**batch, "x3d": torch.randn_like(batch["x3d"])}
+    with torch.no_grad():
+        torch.testing.assert_close(model(**batch).logits, model(**changed).logits)  # conformers are not read

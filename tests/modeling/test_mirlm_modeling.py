@@ -223,7 +223,7 @@ def test_config_validation(kwargs, message):
 def test_config_defaults_are_the_seed_design():
     config = MirLMConfig()
     assert (config.hidden_size, config.num_attention_heads, config.num_hidden_layers, config.intermediate_size) == (1024, 8, 4, 4096)
-    assert (config.attention_window, config.mil_temperature, config.mrna_max_len, config.mirna_max_len) == (40, 0.1, 520, 24)
+    assert (config.attention_window, config.mil_temperature, config.mrna_max_len, config.mirna_max_len) == (40, 0.1, 520, 30)
     assert (config.bag_loss_weight, config.span_loss_weight, config.model_type) == (1.0, 1.0, "mirlm")
 
 
@@ -232,8 +232,8 @@ def test_too_long_inputs_raise(model, tok):
     too_long_mrna = torch.full((1, MAX_LEN + 1), 8)
     with pytest.raises(ValueError, match=f"input_ids has length {MAX_LEN + 1} > {MAX_LEN}"):
         model(input_ids=too_long_mrna, mirna_input_ids=ok["mirna_input_ids"])
-    with pytest.raises(ValueError, match="mirna_input_ids has length 25 > 24"):
-        model(input_ids=ok["input_ids"], mirna_input_ids=torch.full((1, 25), 8))
+    with pytest.raises(ValueError, match="mirna_input_ids has length 31 > 30"):
+        model(input_ids=ok["input_ids"], mirna_input_ids=torch.full((1, 31), 8))
 
 
 def test_malformed_inputs_raise(model, tok):
@@ -247,6 +247,23 @@ def test_malformed_inputs_raise(model, tok):
 
 
 # -- save / load -------------------------------------------------------------------------------------------
+def test_a_repository_saved_with_the_old_24_nt_limit_keeps_it(tmp_path):
+    """Repositories written before the limit became a config default of 30 store 24: they load as 24, and take isomiRs of up to 24 nt."""
+    torch.manual_seed(0)
+    old = MirLMForTargetPrediction(tiny_config(mirna_max_len=24)).eval()
+    old.save_pretrained(tmp_path)
+    MirLMTokenizer(mrna_max_len=MAX_LEN, mirna_max_len=24).save_pretrained(tmp_path)
+    loaded = MirLMForTargetPrediction.from_pretrained(tmp_path).eval()
+    tokenizer = MirLMTokenizer.from_pretrained(tmp_path)
+    assert loaded.config.mirna_max_len == tokenizer.mirna_max_len == 24
+    assert loaded.mirlm.embeddings.mirna_position_embeddings.weight.shape[0] == 24
+    batch = tokenizer.encode_pairs("ACGTACCTCAGGATT", "TGAGGTAGTAGGTTGTATAGTTAA")  # 24 nt: fits
+    with torch.no_grad():
+        assert torch.equal(loaded(**batch).binding_logit, old(**batch).binding_logit)
+    with pytest.raises(ValueError, match="miRNA #0 has 25 nt, more than the 24"):
+        tokenizer.encode_pairs("ACGTACCTCAGGATT", "TGAGGTAGTAGGTTGTATAGTTAAA")
+
+
 def test_save_pretrained_round_trip(model, batch, tmp_path):
     model.save_pretrained(tmp_path)
     files = {p.name for p in tmp_path.iterdir()}

@@ -158,7 +158,7 @@ def test_batched_inputs(parts):
     [
         (dict(mirna=MIRNA, mrna="ACGTXACGT"), "position 4"),  # the tokenizer's error names the position
         (dict(mirna="ACGU!", mrna="ACGT"), "miRNA"),
-        (dict(mirna=MIRNA + "ACGTA", mrna="ACGTACGT"), "more than the 24"),
+        (dict(mirna=MIRNA + "ACGTACGTACG", mrna="ACGTACGT"), "more than the 30"),
         (dict(mirna="ACGUA", mrna="ACGTACGT"), "at least 8 nt"),
         (dict(mirna=MIRNA, mrna=""), "empty"),
         (dict(mirna=[MIRNA, MIRNA], mrna=["ACGT"]), "2 miRNAs but 1 mRNAs"),

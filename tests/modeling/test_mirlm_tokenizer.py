@@ -54,7 +54,7 @@ def test_config_agrees_with_tokenizer(tok):
     assert config.vocab_size == tok.vocab_size
     assert config.pad_token_id == tok.pad_token_id
     assert config.mrna_cls_token_id == tok.mrna_cls_token_id
-    assert (config.mrna_max_len, config.mirna_max_len) == (tok.mrna_max_len, tok.mirna_max_len) == (520, 24)
+    assert (config.mrna_max_len, config.mirna_max_len) == (tok.mrna_max_len, tok.mirna_max_len) == (520, 30)
 
 
 def test_single_sequence_call_prepends_mrna_cls(tok):
@@ -124,9 +124,9 @@ def test_argument_errors(tok):
 
 # -- length limits -----------------------------------------------------------------------------------------
 def test_longest_accepted_lengths(tok):
-    enc = tok.encode_pairs("A" * 519, "C" * 24)
+    enc = tok.encode_pairs("A" * 519, "C" * 30)
     assert enc["input_ids"].shape == (1, 520) and bool(enc["attention_mask"].all())
-    assert enc["mirna_input_ids"].shape == (1, 24) and bool(enc["mirna_attention_mask"].all())
+    assert enc["mirna_input_ids"].shape == (1, 30) and bool(enc["mirna_attention_mask"].all())
 
 
 def test_too_long_mrna_is_an_error_not_a_cut(tok):
@@ -135,8 +135,8 @@ def test_too_long_mrna_is_an_error_not_a_cut(tok):
 
 
 def test_too_long_mirna_is_an_error_not_a_cut(tok):
-    with pytest.raises(ValueError, match=r"miRNA #0 has 25 nt, more than the 24"):
-        tok.encode_pairs("ACGT", "A" * 25)
+    with pytest.raises(ValueError, match=r"miRNA #0 has 31 nt, more than the 30"):
+        tok.encode_pairs("ACGT", "A" * 31)
 
 
 def test_limits_follow_the_tokenizer_arguments():
@@ -181,7 +181,7 @@ def test_bad_sites_are_errors(tok, start, end, message):
 # -- padding -----------------------------------------------------------------------------------------------
 def test_padding_max_length(tok):
     enc = tok.encode_pairs(["ACG", "ACGTACGTAC"], ["ACGU", "ACGUACGUACGUACGUACGUAC"])
-    assert enc["input_ids"].shape == (2, 520) and enc["mirna_input_ids"].shape == (2, 24)
+    assert enc["input_ids"].shape == (2, 520) and enc["mirna_input_ids"].shape == (2, 30)
     assert enc["attention_mask"].sum(1).tolist() == [4, 11]
     assert enc["mirna_attention_mask"].sum(1).tolist() == [4, 22]
     assert (enc["input_ids"][0, 4:] == tok.pad_token_id).all()
@@ -198,7 +198,7 @@ def test_padding_longest(tok):
     assert enc["mirna_attention_mask"].tolist() == [[1] * 4 + [0] * 2, [1] * 6]
 
 
-@pytest.mark.parametrize("multiple, mrna_width, mirna_width", [(8, 16, 8), (5, 15, 10), (1, 11, 6), (64, 64, 24)])
+@pytest.mark.parametrize("multiple, mrna_width, mirna_width", [(8, 16, 8), (5, 15, 10), (1, 11, 6), (64, 64, 30)])
 def test_pad_to_multiple_of(tok, multiple, mrna_width, mirna_width):
     # longest mRNA 10 nt -> 11 tokens with [MRNA_CLS]; longest miRNA 6 nt; widths never exceed the maxima.
     enc = tok.encode_pairs(["ACG", "ACGTACGTAC"], ["ACGU", "ACGUAC"], padding="longest", pad_to_multiple_of=multiple)
@@ -208,7 +208,7 @@ def test_pad_to_multiple_of(tok, multiple, mrna_width, mirna_width):
 
 def test_pad_to_multiple_of_is_capped_at_the_maximum(tok):
     enc = tok.encode_pairs("A" * 515, "C" * 22, padding="longest", pad_to_multiple_of=64)
-    assert enc["input_ids"].shape == (1, 520) and enc["mirna_input_ids"].shape == (1, 24)
+    assert enc["input_ids"].shape == (1, 520) and enc["mirna_input_ids"].shape == (1, 30)
 
 
 def test_numpy_and_torch_outputs_agree(tok):
@@ -251,7 +251,7 @@ def test_a_foreign_vocab_file_is_refused(tmp_path):
 @settings(max_examples=60, deadline=None)
 @given(
     pairs=st.lists(
-        st.tuples(st.text(ACCEPTED, min_size=1, max_size=519), st.text(ACCEPTED, min_size=1, max_size=24)),
+        st.tuples(st.text(ACCEPTED, min_size=1, max_size=519), st.text(ACCEPTED, min_size=1, max_size=30)),
         min_size=1,
         max_size=6,
     ),
@@ -263,7 +263,7 @@ def test_encode_pairs_equals_the_per_character_path(tok, pairs, padding, multipl
     enc = tok.encode_pairs(mrnas, mirnas, padding=padding, pad_to_multiple_of=multiple, return_tensors="np")
     mrna_width, mirna_width = enc["input_ids"].shape[1], enc["mirna_input_ids"].shape[1]
     if padding == "max_length":
-        assert (mrna_width, mirna_width) == (520, 24)
+        assert (mrna_width, mirna_width) == (520, 30)
     else:
         assert mrna_width >= max(map(len, mrnas)) + 1 and mirna_width >= max(map(len, mirnas))
     expected = [per_character_ids(tok, s, mrna_width, with_cls=True) for s in mrnas]

@@ -25,7 +25,7 @@ def test_dashed_flags_are_accepted():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(SystemExit, match="known presets: base, demo, tiny"):
+    with pytest.raises(SystemExit, match="known presets: base, demo, mirbench, tiny"):
         parse_training_arguments("mirlm", TYPES, ["--preset", "huge"])
 
 

@@ -84,7 +84,7 @@ def test_member_state_assembles_independent_networks_into_one_ensemble():
 
     from hf_models import preset_config
     from modeling.milmol.modeling_milmol import MILMolForPropertyPrediction
-    from trainers.run_milmol import member_state
+    from trainers.milmol.training import member_state
 
     single_config = preset_config("milmol", "tiny", ensemble_size=1)
     members = []
@@ -104,7 +104,7 @@ def test_member_state_assembles_independent_networks_into_one_ensemble():
 
 
 def test_within_bag_std_is_the_spread_around_each_bag_mean():
-    from trainers.run_milmol import within_bag_std
+    from trainers.milmol.training import within_bag_std
 
     x3d = np.zeros((2, 3, 2))
     x3d[0, :2, 0] = [1.0, 3.0]  # bag 0: two conformers, feature 0 differs by +-1 around the mean

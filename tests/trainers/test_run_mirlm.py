@@ -96,3 +96,78 @@ def test_predict_rejects_a_bad_sequence_naming_it(trained, tmp_path):
     with pytest.raises(ValueError, match="J"):
         biohf(["predict", "mirlm", "--model", str(trained), "--input", str(transcripts), "--output", str(tmp_path / "o.tsv"),
                "--mirna", "UGAGGUAGUAGGUUGUAUAGUU"])
+
+
+# -- real-format files: train on one fixture, score another whole, next to its predictors ---------------------------
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "mirlm"
+
+
+@pytest.fixture(scope="module")
+def trained_on_files(tmp_path_factory):
+    output = tmp_path_factory.mktemp("mirlm-files") / "repo"
+    biohf(["train", "mirlm", "--preset", "tiny", "--output_dir", str(output), "--max_steps", "2",
+           "--train_file", str(FIXTURES / "mirbench_train.tsv"), "--test_file", str(FIXTURES / "mirbench_test.tsv")])
+    return output
+
+
+def test_a_given_test_file_is_scored_whole_next_to_its_predictors(trained_on_files):
+    metrics = json.loads((trained_on_files / "metrics.json").read_text())
+    assert metrics["num_examples"] == 16 and metrics["test_file"].endswith("mirbench_test.tsv")
+    table = {row["predictor"]: row for row in metrics["comparison"]["table"]}
+    assert set(table) == {"mirLM", "seed-match baseline", "ToolA_2020", "SeedRule"}
+    assert table["mirLM"]["average_precision"] == pytest.approx(metrics["model"]["average_precision"])
+    assert table["seed-match baseline"]["auroc"] == pytest.approx(metrics["baseline"]["auroc"])
+    card = (trained_on_files / "README.md").read_text()
+    assert "Next to the published predictors" in card and "| ToolA_2020 |" in card
+    # the rows the carving left out of train and validation are listed with their reason
+    with open(trained_on_files / "skipped_rows.tsv") as handle:
+        skipped = list(csv.DictReader(handle, delimiter="\t"))
+    assert skipped and all(row["reason"].startswith("left out of the split") for row in skipped)
+
+
+def test_evaluate_scores_every_row_of_a_file_and_writes_predictions(trained_on_files, tmp_path):
+    from sklearn.metrics import average_precision_score
+
+    test_file = FIXTURES / "mirbench_test.tsv"
+    biohf(["evaluate", "mirlm", "--model", str(trained_on_files), "--data", str(test_file), "--output", str(tmp_path / "ext")])
+    report = json.loads((tmp_path / "ext" / "metrics.json").read_text())
+    assert report["num_examples"] == 16
+    with open(test_file) as handle:
+        source = list(csv.DictReader(handle, delimiter="\t"))
+    labels, tool = [int(r["label"]) for r in source], [float(r["ToolA_2020"]) for r in source]
+    table = {row["predictor"]: row for row in report["comparison"]["table"]}
+    assert table["ToolA_2020"]["average_precision"] == pytest.approx(average_precision_score(labels, tool))
+    with open(tmp_path / "ext" / "predictions.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert [r["gene"] for r in rows] == [r["gene"] for r in source]
+    assert {"ToolA_2020", "binding_probability", "site_start", "site_end", "site_type"} <= set(rows[0])
+    assert table["mirLM"]["average_precision"] == pytest.approx(
+        average_precision_score(labels, [float(r["binding_probability"]) for r in rows]))
+    assert (tmp_path / "ext" / "pr_curves.png").stat().st_size > 1000
+    assert report["canonical_pointing"]["n"] == 8  # every fixture positive holds an 8mer
+
+
+def test_evaluate_compares_only_the_named_columns_and_names_a_missing_one(trained_on_files, tmp_path):
+    test_file = str(FIXTURES / "mirbench_test.tsv")
+    biohf(["evaluate", "mirlm", "--model", str(trained_on_files), "--data", test_file, "--output", str(tmp_path / "r.json"),
+           "--compare_columns", "SeedRule"])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [row["predictor"] for row in report["comparison"]["table"]].count("SeedRule") == 1
+    assert "ToolA_2020" not in {row["predictor"] for row in report["comparison"]["table"]}
+    assert (tmp_path / "r.predictions.tsv").is_file()
+    with pytest.raises(SystemExit, match=r"--compare_columns \['Nope'\] not in the header"):
+        biohf(["evaluate", "mirlm", "--model", str(trained_on_files), "--data", test_file, "--compare_columns", "Nope",
+               "--output", str(tmp_path / "x")])
+
+
+def test_bad_rows_stop_training_unless_skipped_and_listed(tmp_path):
+    bad = str(FIXTURES / "mirbench_bad_rows.tsv")
+    common = ["train", "mirlm", "--preset", "tiny", "--max_steps", "1", "--test_file", str(FIXTURES / "mirbench_test.tsv"),
+              "--validation_file", str(FIXTURES / "mirbench_test.tsv"), "--train_file", bad]
+    with pytest.raises(SystemExit, match=r"line 4, column 'gene'.*--skip_bad_rows"):
+        biohf(common + ["--output_dir", str(tmp_path / "a")])
+    biohf(common + ["--output_dir", str(tmp_path / "b"), "--skip_bad_rows", "true"])
+    with open(tmp_path / "b" / "skipped_rows.tsv") as handle:
+        skipped = list(csv.DictReader(handle, delimiter="\t"))
+    assert [(r["line"], r["column"]) for r in skipped] == [("4", "gene"), ("6", "noncodingRNA")]
+    assert json.loads((tmp_path / "b" / "metrics.json").read_text())["rows_not_used"] == 2

@@ -43,9 +43,10 @@ def mean_over_conformers(split):
     def collapse(row):
         x3d, mask = np.asarray(row["x3d"], dtype=np.float32), np.asarray(row["conformer_mask"], dtype=bool)
         single = np.zeros_like(x3d)
-        single[0] = x3d[mask].mean(axis=0)
         flag = np.zeros(len(mask), dtype=np.int64)
-        flag[0] = 1
+        if mask.any():  # a 2D-only molecule stays without a conformer
+            single[0] = x3d[mask].mean(axis=0)
+            flag[0] = 1
         return {"x3d": single, "conformer_mask": flag}
 
     return split.map(collapse, desc="mean over conformers")

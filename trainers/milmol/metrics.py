@@ -4,21 +4,24 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 
-def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names) -> dict:
+def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names, sample_weight=None) -> dict:
     """
     labels (M, T) 0/1 with NaN = missing, scores (M, T). Per task: ap_<task>, roc_auc_<task>, n_pos_<task>; then
-    macro_ap (mean AP), min_ap (worst-task AP), macro_roc_auc, over the tasks with both classes present (a task
+    macro_ap (mean AP), min_ap (worst-task AP), macro_roc_auc, min_roc_auc (worst-task ROC AUC, the EUOS25
+    challenge's metric is the ROC AUC), over the tasks with both classes present (a task
     without positives or negatives in the split has no AP: it is reported as None and left out of the means).
+    `sample_weight` (M,): weighted AP / ROC AUC (e.g. inverse sampling probabilities of the sampled mode).
     """
     labels, scores = np.asarray(labels, dtype=np.float64), np.asarray(scores, dtype=np.float64)
     out, aps, aucs = {"n": int(len(labels))}, [], []
     for t, task in enumerate(task_names):
         present = ~np.isnan(labels[:, t])
         y, s = labels[present, t], scores[present, t]
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[present]
         out[f"n_pos_{task}"] = int(y.sum())
         if 0 < y.sum() < len(y):
-            out[f"ap_{task}"] = float(average_precision_score(y, s))
-            out[f"roc_auc_{task}"] = float(roc_auc_score(y, s))
+            out[f"ap_{task}"] = float(average_precision_score(y, s, sample_weight=w))
+            out[f"roc_auc_{task}"] = float(roc_auc_score(y, s, sample_weight=w))
             aps.append(out[f"ap_{task}"])
             aucs.append(out[f"roc_auc_{task}"])
         else:
@@ -26,6 +29,7 @@ def task_metrics(labels: np.ndarray, scores: np.ndarray, task_names) -> dict:
     out["macro_ap"] = float(np.mean(aps)) if aps else None
     out["min_ap"] = float(np.min(aps)) if aps else None
     out["macro_roc_auc"] = float(np.mean(aucs)) if aucs else None
+    out["min_roc_auc"] = float(np.min(aucs)) if aucs else None
     return out
 
 

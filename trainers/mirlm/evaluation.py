@@ -1,5 +1,10 @@
-"""Held-out evaluation of mirLM next to the seed-match baseline: threshold on validation, metrics on test."""
+"""
+Held-out evaluation of mirLM next to the seed-match baseline: threshold on validation, metrics on test
+(`evaluate_mirlm`), or every row of an external test file next to the file's other predictors (`evaluate_file`).
+"""
 
+import csv
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -7,8 +12,11 @@ import torch
 from tqdm.auto import tqdm
 
 from datasets_scripts.mirlm import MirLMDataCollator
+from datasets_scripts.mirlm.builder import read_rows, to_dataset
 from modeling.mirlm.modeling_mirlm import best_spans
+from modeling.mirlm.sites_mirlm import classify_span
 from trainers.mirlm.baseline import SeedMatchBaseline
+from trainers.mirlm.comparison import canonical_pointing_accuracy, comparison_table, predictor_columns, read_raw_rows
 from trainers.mirlm.metrics import mirlm_metrics
 
 
@@ -85,3 +93,61 @@ def evaluate_mirlm(model, tokenizer, splits, batch_size: int = 64, threshold: Op
         "baseline": baseline.evaluate(test),
         "predictions": {**predictions, "baseline_scores": baseline_predictions["scores"]},
     }
+
+
+def compare_on_file(path, labels, probs, baseline_scores, compare_columns=None, lines=None) -> dict:
+    """
+    mirLM, the seed-match baseline and every other predictor of the file `path` (see `comparison.predictor_columns`)
+    on the same rows (`lines`: the file lines of the scored rows): {"file", "n", "table": [...], "scores": {...}}.
+    """
+    others = predictor_columns(path, lines, compare_columns)
+    scores = {"mirLM": np.asarray(probs), "seed-match baseline": np.asarray(baseline_scores), **others}
+    return {"file": str(path), "n": len(labels), "table": comparison_table(labels, scores), "scores": scores}
+
+
+def evaluate_file(model, tokenizer, path, *, compare_columns=None, skipped=None, batch_size: int = 64) -> dict:
+    """
+    Score every row of the labelled file `path` (an external test set: nothing is split off or chosen on it) at the
+    model's stored decision threshold, next to the baseline and the file's other predictors.
+    Returns the report of `evaluate_mirlm` plus "comparison", "canonical_pointing" and "rows" (the columns read).
+    """
+    columns = read_rows(path, max_mirna_nt=model.config.mirna_max_len, skipped=skipped)
+    rows = to_dataset(columns)
+    threshold = model.config.decision_threshold
+    predictions = predict_rows(model, tokenizer, rows, batch_size, "score")
+    baseline = SeedMatchBaseline()
+    baseline_predictions = baseline.predict(rows["mrna"], rows["mirna"])
+    comparison = compare_on_file(path, rows["label"], predictions["probs"], baseline_predictions["scores"],
+                                 compare_columns, columns["line"])
+    return {
+        "split": f"all rows of {Path(path).name}",
+        "num_examples": len(rows),
+        "threshold": threshold,
+        "baseline_name": baseline.name,
+        "model": _metrics(rows, predictions["probs"], threshold, predictions["pred_start"], predictions["pred_end"], predictions["pointer"]),
+        "baseline": baseline.evaluate(rows),
+        "canonical_pointing": canonical_pointing_accuracy(rows["label"], rows["mrna"], rows["mirna"], predictions["pointer"]),
+        "comparison": comparison,
+        "predictions": {**predictions, "baseline_scores": baseline_predictions["scores"]},
+        "rows": columns,
+    }
+
+
+def write_predictions(path, report: dict, source) -> Path:
+    """Per-row TSV: the input file's columns, then binding_probability, binds and the predicted site (0-based, inclusive)."""
+    header, raw = read_raw_rows(source)
+    rows, predictions = report["rows"], report["predictions"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(header + ["binding_probability", "binds", "site_start", "site_end", "site_sequence", "site_type",
+                                  "pointer", "seed_match_score"])
+        for i, line in enumerate(rows["line"]):
+            mrna, mirna = rows["mrna"][i], rows["mirna"][i]
+            start, end = int(predictions["pred_start"][i]), int(predictions["pred_end"][i])
+            valid = 0 <= start <= end < len(mrna)
+            probability = float(predictions["probs"][i])
+            writer.writerow([raw[line].get(c, "") for c in header] + [
+                repr(probability), int(probability >= report["threshold"]), start if valid else -1, end if valid else -1,
+                mrna[start : end + 1] if valid else "", classify_span(mrna, mirna, start, end) if valid else "",
+                int(predictions["pointer"][i]), f"{predictions['baseline_scores'][i]:.2f}"])
+    return Path(path)

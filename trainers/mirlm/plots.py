@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from sklearn.metrics import average_precision_score, precision_recall_curve
@@ -32,15 +33,21 @@ def plot_pr_curves(labels: Sequence[int], scores: Mapping[str, Sequence[float]],
     labels = np.asarray(labels)
     if labels.min() == labels.max():
         raise ValueError("precision-recall curves need both positive and negative labels")
-    fig = Figure(figsize=(5, 4.5))
+    many = len(scores) > 4  # e.g. a test file's published predictors: legend outside, best first, distinct colours
+    fig = Figure(figsize=(8 if many else 5, 4.5))
     ax = fig.subplots()
-    for name, values in scores.items():
-        values = np.asarray(values, dtype=float)
-        precision, recall, _ = precision_recall_curve(labels, values)
-        ax.step(recall, precision, where="post", label=f"{name} (AP {average_precision_score(labels, values):.3f})")
+    ranked = {name: average_precision_score(labels, np.asarray(values, dtype=float)) for name, values in scores.items()}
+    first = next(iter(scores))  # the model: drawn bold (black when there are many)
+    for i, name in enumerate(sorted(scores, key=lambda n: -ranked[n]) if many else scores):
+        precision, recall, _ = precision_recall_curve(labels, np.asarray(scores[name], dtype=float))
+        colour = ("black" if name == first else colormaps["tab20"](i % 20)) if many else None
+        ax.step(recall, precision, where="post", lw=2.2 if name == first else 1.0, color=colour, label=f"{name} (AP {ranked[name]:.3f})")
     ax.axhline(labels.mean(), color="grey", lw=0.8, ls=":", label=f"chance ({labels.mean():.2f})")
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=title)
-    ax.legend(loc="lower left", fontsize=8)
+    if many:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    else:
+        ax.legend(loc="lower left", fontsize=8)
     return _save(fig, path)
 
 

@@ -37,10 +37,15 @@ class MirLMTrainer(Trainer):
     - passes the three label tensors (bag label, span start, span end) and keeps the raw sequence columns,
       which the collator tokenises;
     - reports binding and localisation metrics at every evaluation (`eval_average_precision`, ...);
-    - anneals the MIL temperature with `TemperatureAnnealingCallback` (disable with `anneal_temperature=None`).
+    - anneals the MIL temperature with `TemperatureAnnealingCallback` (disable with `anneal_temperature=None`);
+    - with `positive_fraction`, draws training rows with replacement so that this share of them are positives
+      (published training sets are 1:10), one epoch still being as many rows as the training set.
     """
 
-    def __init__(self, model=None, args=None, *, anneal_temperature: tuple = (0.2, 0.05), **kwargs):
+    def __init__(self, model=None, args=None, *, anneal_temperature: tuple = (0.2, 0.05), positive_fraction=None, **kwargs):
+        if positive_fraction is not None and not 0.0 < positive_fraction < 1.0:
+            raise ValueError(f"positive_fraction must lie strictly between 0 and 1, got {positive_fraction}")
+        self.positive_fraction = positive_fraction
         if args is not None:
             args.label_names = LABEL_NAMES
             args.remove_unused_columns = False  # raw strings go to the collator
@@ -50,3 +55,15 @@ class MirLMTrainer(Trainer):
         if anneal_temperature:
             callbacks.append(TemperatureAnnealingCallback(*anneal_temperature))
         super().__init__(model, args, callbacks=callbacks, **kwargs)
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.positive_fraction is None:
+            return super()._get_train_sampler(train_dataset)
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        labels = np.asarray(dataset["label"])
+        positives = int(labels.sum())
+        if positives in (0, len(labels)):
+            raise ValueError(f"positive_fraction needs both classes in the training set; it has {positives} positives of {len(labels)}")
+        weights = np.where(labels == 1, self.positive_fraction / positives, (1 - self.positive_fraction) / (len(labels) - positives))
+        generator = torch.Generator().manual_seed(self.args.seed)
+        return torch.utils.data.WeightedRandomSampler(torch.as_tensor(weights), num_samples=len(labels), replacement=True, generator=generator)
