@@ -163,6 +163,8 @@ def _read_series_matrix(path: Path) -> BetaMatrix:
             rows.append(row)
         if not ended:
             raise ValueError(f"{path}: no {TABLE_END} line (a truncated download?)")
+        for _ in handle:  # read to the end: a .gz file's checksum is verified there (a cut trailer is an error)
+            pass
         probes, values, repeated = _parse_rows(rows, path, header, number + 2)
     sample_info = {}
     for key, lines in info.items():
