@@ -116,14 +116,18 @@ def outcome(call, *names):
         return False, error
 
 
-def run_property(check, env, examples: int, long: bool = False) -> None:
-    """Run `check(env, data)` on `examples` examples, each within `DEADLINE_MS`."""
+def run_property(check, env, examples: int, long: bool = False) -> int:
+    """Run `check(env, data)` on `examples` examples, each within `DEADLINE_MS`; returns how many calls were made."""
+    calls = []
+
     @settings(max_examples=examples, deadline=DEADLINE_MS, database=None, derandomize=not long, print_blob=True,
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def property_test(data):
+        calls.append(1)
         check(env, data)
 
     property_test()
+    return len(calls)
 
 
