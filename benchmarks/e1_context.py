@@ -4,9 +4,13 @@ row (within-sequence layers through a block-diagonal mask, global layers block-c
 square of the row length while the feed-forward grows linearly.
 
 Measured per context size: median wall / CPU time of an inference forward and of a forward + backward of
-E1ForContrastiveBinding (interleaved repeats), and the peak resident memory one forward + backward adds (fresh process).
+E1ForContrastiveBinding (interleaved repeats), with `--checkpointing` also with gradient checkpointing, and the peak
+resident memory one forward + backward (and, with `--checkpointing`, one checkpointed step and one inference
+forward) adds (fresh process).
 
     python -m benchmarks.e1_context             # demo preset, query and homologs of 80 residues, 1 4 16 64 homologs
+    python -m benchmarks.e1_context --preset lmetalsite --length 1000 --homologs 0 4 16 --warmup 0 --repeats 1 \
+        --checkpointing --output benchmarks/results/e1_context_1000.json   # real sizes: a 1,000-residue query
     python -m benchmarks.e1_context --quick     # tiny, for the smoke test
 """
 import argparse
@@ -25,12 +29,14 @@ from modeling.e1.tokenization_e1 import E1Tokenizer
 
 
 
-def build_steps(args, homologs: int):
+def build_steps(args, homologs: int, checkpointing: bool = False):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     # room for every homolog + the query in the sequence-id embedding (the demo preset has 64 rows)
     config = preset_config("e1", args.preset, max_num_sequences=max(512, max(args.homologs) + 1))
     model = E1ForContrastiveBinding(config).train()
+    if checkpointing:
+        model.gradient_checkpointing_enable()
     query = random_residues(rng, args.length)
     context = [random_residues(rng, args.length) for _ in range(homologs)]
     batch = dict(E1Tokenizer().encode_proteins(query, context=context))
@@ -46,9 +52,9 @@ def build_steps(args, homologs: int):
     return train_step, inference, int(batch["input_ids"].shape[1])
 
 
-def memory_in_subprocess(args, homologs: int) -> float:
+def memory_in_subprocess(args, homologs: int, what: str = "train") -> float:
     return peak_rss_in_subprocess("benchmarks.e1_context", ["--measure_memory", homologs, "--preset", args.preset,
-                                                            "--length", args.length])
+                                                            "--length", args.length, "--memory_of", what])
 
 
 def run(args) -> dict:
@@ -57,6 +63,8 @@ def run(args) -> dict:
     for n in args.homologs:
         train, infer, tokens[n] = build_steps(args, n)
         steps[f"train_{n}"], steps[f"infer_{n}"] = train, infer
+        if args.checkpointing:
+            steps[f"ckpt_{n}"] = build_steps(args, n, checkpointing=True)[0]
     times, cpu = interleaved_medians(steps, args.warmup, args.repeats)
     rows = []
     base = args.homologs[0]
@@ -69,6 +77,11 @@ def run(args) -> dict:
             "train_time_vs_first": times[f"train_{n}"] / times[f"train_{base}"],
             "peak_mib": memory_in_subprocess(args, n),
         })
+        if args.checkpointing:
+            rows[-1].update({"train_step_checkpointed_ms": 1e3 * times[f"ckpt_{n}"],
+                             "checkpointed_time_vs_plain": times[f"ckpt_{n}"] / times[f"train_{n}"],
+                             "peak_checkpointed_mib": memory_in_subprocess(args, n, "checkpointed"),
+                             "peak_inference_mib": memory_in_subprocess(args, n, "inference")})
     return {
         "benchmark": "e1_context",
         "what": "E1ForContrastiveBinding on one query with N homologs in its row (SDPA, CPU float32)",
@@ -85,7 +98,9 @@ def parse_args(argv=None):
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--length", type=int, default=80)
     parser.add_argument("--homologs", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--checkpointing", action="store_true", help="also time and measure train steps with gradient checkpointing")
     parser.add_argument("--measure_memory", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory_of", default="train", help=argparse.SUPPRESS)
     return parse_flags(parser, argv, quick=dict(preset="tiny", length=20, homologs=[1, 4], warmup=0, repeats=1))
 
 
@@ -93,14 +108,18 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     with torch_threads(args.threads):
         if args.measure_memory is not None:
-            train, _, _ = build_steps(args, args.measure_memory)
-            print_peak_rss(train)
+            train, infer, _ = build_steps(args, args.measure_memory, checkpointing=args.memory_of == "checkpointed")
+            print_peak_rss(infer if args.memory_of == "inference" else train)
             return {}
         results = run(args)
-    return report(results, args.output, {
+    columns = {
         "homologs": "homologs", "tokens": "tokens", "inference_ms": "inference (ms)", "train_step_ms": "train step (ms)",
-        "train_ms_per_token": "train ms / token", "train_time_vs_first": "train time vs 1 homolog", "peak_mib": "peak (MiB)",
-    })
+        "train_ms_per_token": "train ms / token", "train_time_vs_first": "train time vs first", "peak_mib": "peak (MiB)",
+    }
+    if args.checkpointing:
+        columns.update({"train_step_checkpointed_ms": "checkpointed step (ms)", "checkpointed_time_vs_plain": "checkpointed / plain time",
+                        "peak_checkpointed_mib": "checkpointed peak (MiB)", "peak_inference_mib": "inference peak (MiB)"})
+    return report(results, args.output, columns)
 
 
 if __name__ == "__main__":

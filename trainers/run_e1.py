@@ -4,6 +4,12 @@ the family-disjoint test split next to the motif-regex baseline and the single-s
 output folder as a complete Hub repository (merged LoRA weights, thresholds in the config).
 
     python -m trainers.run_e1 --preset demo [--cv 5] [--data ZN=zn.fa,CA=ca.fa --msa_dir msas/] [--base_model Profluent-Bio/E1-150m]
+    python -m trainers.run_e1 --preset lmetalsite --train_file ZN_Train_1647.fa,CA_Train_1554.fa,MG_Train_1730.fa \
+        --test_file ZN_Test_211.fa,CA_Test_183.fa,MG_Test_235.fa [--msa_dir msas/]
+
+With `--train_file` / `--test_file` (a published benchmark), the ions are the files' ions (file-name prefix, or
+ION=path): an ion the code has never heard of gets its own prototype and threshold. Validation is carved from the
+training proteins by homology group; the test files are scored whole, only to report.
 
 With `--cv K` the train + validation proteins are split into K family-disjoint folds; each fold trains on the others
 and predicts its own proteins (out of fold). The per-ion thresholds (`global_thresholds.yaml`) are the best-F1
@@ -26,12 +32,13 @@ from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from datasets_scripts.e1 import E1ContrastiveCollator, family_folds, homology_groups
-from datasets_scripts.e1.builder import build_e1_dataset
+from datasets_scripts.e1.builder import build_e1_benchmark, build_e1_dataset, data_ions, truncate_proteins
 from hf_models.export import export_repository
 from modeling.e1.configuration_e1 import E1Config
 from modeling.e1.modeling_e1 import E1ForContrastiveBinding
 from modeling.e1.tokenization_e1 import E1Tokenizer
 from trainers.arguments import family_config, parse_config_overrides, parse_training_arguments, repository_folder
+from trainers.e1.baseline import WindowLogisticBaseline
 from trainers.e1.evaluation import choose_thresholds, held_out_report, predict_split
 from trainers.e1.lora import DEFAULT_TARGETS, apply_lora, merged, save_adapters_and_heads
 from trainers.e1.metrics import binding_metrics
@@ -40,14 +47,27 @@ from trainers.e1.trainer import E1ContrastiveTrainer
 from trainers.plots import plot_training_curves
 
 logger = logging.getLogger("biohf.e1")
-HEADLINE_METRICS = ["auprc", "hra", "hra_normalized", "f1", "mcc", "auprc_zn", "auprc_ca", "auprc_mg"]
+HEADLINE_METRICS = ["auprc", "hra", "hra_normalized", "f1", "mcc"]
+
+
+def headline_metrics(ions) -> list:
+    return HEADLINE_METRICS + [f"auprc_{ion.lower()}" for ion in ions]
 
 
 @dataclass
 class E1Arguments:
     preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/e1_<preset>.yaml"})
     data: Optional[str] = field(default=None, metadata={"help": "'ZN=zn.fa,CA=ca.fa' (LMetalSite/GPSite 3-line FASTA), a BioLiP table, or a saved DatasetDict; default: embedded generator"})
-    msa_dir: Optional[str] = field(default=None, metadata={"help": "folder of <id>.a3m homolog files for real data"})
+    train_file: Optional[str] = field(default=None, metadata={"help": "per-ion training files 'ZN_Train.fa,CA_Train.fa' (ion from the "
+                                                                      "file-name prefix) or 'ZN=a.fa,FE=b.fa'; the ions are the files' ions"})
+    test_file: Optional[str] = field(default=None, metadata={"help": "per-ion test files (same forms); scored whole, never split or used for a choice"})
+    validation_fraction: float = field(default=0.15, metadata={"help": "share of the training proteins carved (by homology group) for validation"})
+    msa_dir: Optional[str] = field(default=None, metadata={"help": "folder of <id>.a3m homolog files for real data (datasets_scripts.e1.retrieval)"})
+    max_tokens_per_batch: int = field(default=0, metadata={"help": "pack batches by this many tokens (views x homologs + query) "
+                                                                   "instead of per_device_*_batch_size proteins (0 = off)"})
+    max_residues: int = field(default=0, metadata={"help": "cut queries and homologs longer than this (with a warning naming each "
+                                                           "protein); 0 = never cut"})
+    window_baseline: bool = field(default=True, metadata={"help": "also fit and report the +-7 one-hot window logistic regression"})
     data_size: str = field(default="demo", metadata={"help": "size of the embedded data: tiny, demo or full"})
     dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded generator and of the family-disjoint split"})
     config_overrides: Optional[str] = field(default=None, metadata={"help": "E1Config changes, e.g. 'mlm_weight=0.2,eps_pos=0.4'"})
@@ -70,7 +90,23 @@ class E1Arguments:
 
 
 def build_config(args: E1Arguments) -> E1Config:
+    if args.train_file and "ions" not in parse_config_overrides(args.config_overrides, E1Config):
+        return family_config("e1", args.preset, args.config_overrides, ions=data_ions(args.train_file))
     return family_config("e1", args.preset, args.config_overrides)
+
+
+def load_splits(args: E1Arguments, ions):
+    """The train / validation / test splits: a published benchmark's files, `--data`, or the embedded generator."""
+    if args.train_file and args.data:
+        raise SystemExit("give either --data or --train_file [--test_file], not both")
+    if args.test_file and not args.train_file:
+        raise SystemExit("--test_file needs --train_file (the test files are never split to train on)")
+    if args.train_file:
+        splits = build_e1_benchmark(args.train_file, args.test_file, seed=args.dataset_seed,
+                                    validation_fraction=args.validation_fraction, msa_dir=args.msa_dir, ions=ions)
+    else:
+        splits = build_e1_dataset(args.data, size=args.data_size, seed=args.dataset_seed, ions=ions, msa_dir=args.msa_dir)
+    return truncate_proteins(splits, args.max_residues) if args.max_residues else splits
 
 
 def build_model(config: E1Config, args: E1Arguments):
@@ -100,6 +136,7 @@ def train_one(config, tokenizer, train_split, eval_split, args: E1Arguments, tra
     trainer = E1ContrastiveTrainer(
         model=model, args=training_args, train_dataset=train_split, eval_dataset=eval_split, data_collator=train_collator,
         eval_collator=eval_collator, processing_class=tokenizer, prototype_batches=args.prototype_batches, callbacks=callbacks,
+        max_tokens_per_batch=args.max_tokens_per_batch,
     )
     checkpoint = training_args.resume_from_checkpoint
     if checkpoint is None and args.resume and Path(training_args.output_dir).is_dir():
@@ -125,7 +162,8 @@ def run_cv(config, tokenizer, splits, args, training_args, output_dir: Path, wor
         trainer = train_one(config, tokenizer, pool.select(train_rows), held, args, fold_args)
         if not trainer.is_world_process_zero():
             continue
-        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, held, args.num_context)
+        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, held, args.num_context,
+                                      max_tokens_per_batch=args.max_tokens_per_batch)
         for i, p, y in zip(held_rows, probs, labels):
             oof_probs[i], oof_labels[i] = p, y
         fold_metrics = binding_metrics(np.concatenate(labels), np.concatenate(probs), ions, {ion: 0.5 for ion in ions})
@@ -165,7 +203,7 @@ def main(argv=None) -> Optional[dict]:
     output_dir = repository_folder(training_args)
     config = build_config(args)
     tokenizer = E1Tokenizer()
-    splits = build_e1_dataset(args.data, size=args.data_size, seed=args.dataset_seed, ions=config.ions, msa_dir=args.msa_dir)
+    splits = load_splits(args, config.ions)
     logger.info("E1 %s: %d train / %d validation / %d test proteins", args.preset, *(len(splits[s]) for s in ("train", "validation", "test")))
     work = Path(tempfile.mkdtemp(prefix="e1-run-"))
     ions = list(config.ions)
@@ -178,29 +216,44 @@ def main(argv=None) -> Optional[dict]:
         trainer = train_one(config, tokenizer, splits["train"], splits["validation"], args, training_args)
         if not trainer.is_world_process_zero():
             return None
-        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, splits["validation"], args.num_context)
+        probs, labels = predict_split(unwrap_for_eval(trainer.model), tokenizer, splits["validation"], args.num_context,
+                                      max_tokens_per_batch=args.max_tokens_per_batch)
         thresholds = choose_thresholds(np.concatenate(labels), np.concatenate(probs), ions)
         save_adapters_and_heads(trainer.model, Path(training_args.output_dir) / "best")
 
     model = merged(trainer.model).eval()
     model.config.decision_thresholds = thresholds
+    window_lr = None
+    if args.window_baseline:
+        logger.info("fitting the +-7 window logistic-regression baseline (C and thresholds on validation)")
+        window_lr = WindowLogisticBaseline(ions).fit(splits["train"], splits["validation"])
     report, predictions = held_out_report(model, tokenizer, splits["test"], args.num_context, thresholds,
-                                          batch_size=training_args.per_device_eval_batch_size)
+                                          batch_size=training_args.per_device_eval_batch_size,
+                                          max_tokens_per_batch=args.max_tokens_per_batch, window_lr=window_lr)
     y = np.concatenate(predictions["labels"])
+    curves = {"E1 + homologs": np.concatenate(predictions["probs"]), "E1 single sequence": np.concatenate(predictions["single"]),
+              "motif regex": np.concatenate(predictions["baseline"])}
+    if window_lr is not None:
+        curves["window LR (+-7)"] = np.concatenate(predictions["window_lr"])
     plots = {
         "training_curves": plot_training_curves(trainer.state.log_history, work / "training_curves.png", "eval_hra"),
         "loss_components": plot_diagnostics(trainer.state.log_history, work / "loss_components.png"),
-        "pr_curves": plot_pr_curves(y, {"E1 + homologs": np.concatenate(predictions["probs"]),
-                                        "E1 single sequence": np.concatenate(predictions["single"]),
-                                        "motif regex": np.concatenate(predictions["baseline"])}, ions, work / "pr_curves.png"),
+        "pr_curves": plot_pr_curves(y, curves, ions, work / "pr_curves.png"),
     }
+    data_name = args.data or (f"train: {args.train_file}; test: {args.test_file or 'carved from the training files'}"
+                              if args.train_file else None)
     metrics = {
         **report,
-        "headline_metrics": HEADLINE_METRICS,
+        "ions": ions,
+        "headline_metrics": headline_metrics(ions),
         "context_gain_auprc": report["model"].get("auprc", 0) - report["single_sequence"].get("auprc", 0),
         "thresholds": thresholds,
         "threshold_source": f"out-of-fold predictions ({args.cv} folds)" if args.cv else "validation split",
-        "data": args.data or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})",
+        "data": data_name or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})",
+        "train_file": args.train_file, "test_file": args.test_file, "msa_dir": args.msa_dir,
+        "validation_fraction": args.validation_fraction,
+        "proteins_with_homologs": {name: int(sum(bool(h) for h in splits[name]["homologs"])) for name in splits},
+        "split_sizes": {name: len(splits[name]) for name in splits},
         "data_size": args.data_size, "dataset_seed": args.dataset_seed, "preset": args.preset, "num_context": args.num_context,
         "train_runtime_s": next((e["train_runtime"] for e in reversed(trainer.state.log_history) if "train_runtime" in e), None),
         "global_step": trainer.state.global_step,
@@ -226,19 +279,53 @@ def main(argv=None) -> Optional[dict]:
 
 
 def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
-    """Held-out metrics of a trained repository (model, single-sequence ablation, baseline) at its stored thresholds."""
+    """
+    Held-out metrics of a trained repository (model, single-sequence ablation, motif regex) at its stored thresholds.
+    `data`: per-ion test files ('ZN_Test.fa,CA_Test.fa' or 'ZN=a.fa'), scored whole; a saved DatasetDict or a BioLiP
+    table (its test split); default: the embedded test split the model was trained with. `--msa_dir DIR` adds homologs.
+    """
+    import argparse
+
     import hf_models  # noqa: F401  registers E1 with the Auto classes
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    from datasets_scripts.e1.builder import _dataset
+    from datasets_scripts.e1.readers import attach_a3m, parse_ion_files, read_label_fastas
+
+    parser = argparse.ArgumentParser(prog="biohf evaluate e1")
+    parser.add_argument("--msa_dir", default=None, help="folder of <id>.a3m homolog files")
+    parser.add_argument("--max_tokens_per_batch", type=int, default=0)
+    options = parser.parse_args(list(argv))
     model = AutoModelForTokenClassification.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    ions = list(model.config.ions)
     trained_on = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
-    splits = build_e1_dataset(data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0), ions=model.config.ions)
-    report, _ = held_out_report(model, tokenizer, splits["test"], trained_on.get("num_context", 4), model.config.decision_thresholds)
+    if data and not Path(data).is_dir() and Path(data.split(",")[0].split("=")[-1]).suffix.lower() in (".fa", ".fasta"):
+        paths = parse_ion_files(data)
+        unknown = sorted(set(paths) - set(ions))
+        if unknown:
+            raise ValueError(f"{data}: the model has no head for {', '.join(unknown)} (its ions: {ions})")
+        rows = read_label_fastas(paths, ions)
+        if options.msa_dir:
+            attach_a3m(rows, options.msa_dir)
+        test = _dataset(rows, ions)
+    else:
+        test = build_e1_dataset(data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0),
+                                ions=ions, msa_dir=options.msa_dir)["test"]
+    report, _ = held_out_report(model, tokenizer, test, trained_on.get("num_context", 4), model.config.decision_thresholds,
+                                max_tokens_per_batch=options.max_tokens_per_batch)
     report["data"] = data or trained_on.get("data", "embedded generator")
     if output:
         Path(output).write_text(json.dumps(report, indent=2))
     return report
+
+
+def diagnose(data: Optional[str], output: Optional[str], argv=()) -> dict:
+    """`biohf diagnose e1 --model DIR [--data ...] [--output report.json] [--split test]`: does the model use its homologs?"""
+    from trainers.e1.diagnostics import main as diagnose_main
+
+    argv = list(argv) + (["--data", data] if data else []) + (["--output", output] if output else [])
+    return diagnose_main(argv)
 
 
 def predict(model_dir, input_path, output_path, argv=()) -> int:

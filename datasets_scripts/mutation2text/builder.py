@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 from datasets import Dataset, DatasetDict, Features, Value
 
 from datasets_scripts.saved import load_saved_splits
@@ -33,8 +34,9 @@ def _normalised_jsonl(path: Path) -> bool:
     return set(COLUMNS) <= set(json.loads(first))
 
 
-def read_any(path) -> dict:
-    """Columns of a file: a normalised JSONL (written by `preprocess`), the notes' JSONL, or a MutaDescribe CSV."""
+def read_any(path, **csv_options) -> dict:
+    """Columns of a file: a normalised JSONL (written by `preprocess`), the notes' JSONL, or a MutaDescribe CSV
+    (`csv_options`: `text_column`, `with_function`, `skip_empty_text`)."""
     path = Path(path)
     if path.suffix.lower() in (".jsonl", ".json") and _normalised_jsonl(path):
         columns = {name: [] for name in COLUMNS}
@@ -45,13 +47,47 @@ def read_any(path) -> dict:
                     for name in COLUMNS:
                         columns[name].append(record[name])
         return columns
-    return read_table(path)
+    return read_table(path, **csv_options)
 
 
-def build_mutation2text_dataset(data: Optional[str] = None, *, size: str = "demo", seed: int = 0) -> DatasetDict:
+def _dataset(columns: dict, rows=None) -> Dataset:
+    rows = range(len(columns["wild_type"])) if rows is None else rows
+    return Dataset.from_dict({key: [columns[key][i] for i in rows] for key in COLUMNS}, features=FEATURES)
+
+
+def build_split_files(train_file, test_file, validation_file=None, *, max_train_examples: Optional[int] = None,
+                      seed: int = 0, skipped: Optional[dict] = None, **csv_options) -> DatasetDict:
+    """
+    The published splits as given (MutaDescribe's train / val / test_easy ...), read with `read_table`'s options
+    (`text_column`, `with_function`, `skip_empty_text`). Without a validation file, a protein-disjoint 10 % of the
+    training file is held out. `max_train_examples` keeps a random subset of the training rows (seeded; the subsets
+    of one seed are nested: the first 25 of the 50, ...), for learning curves.
+    """
+    splits = {"train": read_any(train_file, **csv_options), "test": read_any(test_file, **csv_options)}
+    if validation_file:
+        splits["validation"] = read_any(validation_file, **csv_options)
+        train_rows = None
+    else:
+        train = splits["train"]
+        rows = protein_disjoint_split(protein_groups(train["protein_id"], train["wild_type"]), (0.9, 0.1, 0.0), seed)
+        splits["validation"], train_rows = train, rows["train"] + rows["test"]
+        splits["validation"] = {key: [train[key][i] for i in rows["validation"]] for key in COLUMNS}
+    if skipped is not None:  # {split: file lines skipped for want of text (skip_empty_text)}
+        skipped.update({name: columns.get("skipped_lines", []) for name, columns in splits.items()})
+    dataset = DatasetDict({name: _dataset(splits[name], train_rows if name == "train" else None) for name in SPLIT_NAMES})
+    if max_train_examples is not None:
+        if not 0 < max_train_examples <= len(dataset["train"]):
+            raise ValueError(f"max_train_examples={max_train_examples}: the training file has {len(dataset['train'])} rows")
+        order = np.random.default_rng(seed).permutation(len(dataset["train"]))
+        dataset["train"] = dataset["train"].select(sorted(order[:max_train_examples].tolist()))
+    return dataset
+
+
+def build_mutation2text_dataset(data: Optional[str] = None, *, size: str = "demo", seed: int = 0, **csv_options) -> DatasetDict:
     """
     `data=None`: the embedded generator (`size` = tiny | demo | full). A `save_to_disk` folder is loaded as is; a
-    file (see `readers`) is split 80/10/10 by protein, deterministically in `seed`.
+    file (see `readers`; `csv_options` go to the MutaDescribe reader) is split 80/10/10 by protein, deterministically
+    in `seed`. Published splits in separate files: `build_split_files`.
     """
     if data is None:
         splits = generate_splits(size, seed)
@@ -61,12 +97,9 @@ def build_mutation2text_dataset(data: Optional[str] = None, *, size: str = "demo
         return load_saved_splits(path, SPLIT_NAMES, COLUMNS)
     if not path.exists():
         raise FileNotFoundError(f"no such dataset file or folder: {path}")
-    columns = read_any(path)
+    columns = read_any(path, **csv_options)
     rows = protein_disjoint_split(protein_groups(columns["protein_id"], columns["wild_type"]), SPLIT_FRACTIONS, seed)
-    return DatasetDict({
-        name: Dataset.from_dict({key: [values[i] for i in rows[name]] for key, values in columns.items()}, features=FEATURES)
-        for name in SPLIT_NAMES
-    })
+    return DatasetDict({name: _dataset(columns, rows[name]) for name in SPLIT_NAMES})
 
 
 def _write_jsonl(columns: dict, indices, path) -> int:

@@ -1,4 +1,4 @@
-"""Mutation-fact extraction and scores, BLEU / ROUGE-L, nearest-neighbour retrieval."""
+"""Mutation-fact extraction and scores, BLEU-2/4, METEOR, ROUGE-1/2/L, nearest-neighbour retrieval."""
 
 import pytest
 
@@ -26,9 +26,17 @@ def test_fact_scores_count_each_fact():
 
 def test_text_scores():
     perfect = text_scores([REFERENCE], [REFERENCE])
-    assert perfect["bleu"] == pytest.approx(1.0) and perfect["rouge_l"] == pytest.approx(1.0)
+    assert set(perfect) == {"bleu_2", "bleu_4", "meteor", "rouge_1", "rouge_2", "rouge_l"}
+    assert all(perfect[k] == pytest.approx(1.0) for k in ("bleu_2", "bleu_4", "rouge_1", "rouge_2", "rouge_l"))
     worse = text_scores(["A completely different sentence."], [REFERENCE])
-    assert worse["bleu"] < 0.1 and worse["rouge_l"] < 0.3
+    assert worse["bleu_4"] < 0.1 and worse["rouge_l"] < 0.3
+    # two words right, in order, of "Loss of kinase activity.": unigram and bigram matches but no 4-gram
+    partial = text_scores(["Loss of binding."], ["Loss of kinase activity."])
+    assert partial["bleu_2"] > partial["bleu_4"]
+    assert partial["rouge_2"] == pytest.approx(0.4)  # bigrams: 1 of 2 predicted, 1 of 3 in the reference
+    assert partial["rouge_1"] == pytest.approx(2 * (2 / 3) * (2 / 4) / (2 / 3 + 2 / 4))  # 2 of 3 / 2 of 4 words
+    with pytest.raises(ValueError, match="2 predictions for 1 references"):
+        text_scores(["a", "b"], ["a"])
     metrics = mutation2text_metrics([REFERENCE, "x"], [REFERENCE, REFERENCE], ["K45A", "K45A"], ["destabilizing"] * 2)
     assert metrics["n"] == 2 and metrics["per_effect"]["destabilizing"]["n"] == 2 and metrics["fact_accuracy"] == 0.5
 
@@ -39,3 +47,4 @@ def test_retrieval_picks_the_most_identical_protein_and_nearest_position():
     retrieval = NearestNeighbourRetrieval(train)
     assert retrieval.predict("MKTAYIAKQRQISFVR", "Q9A") == "second"
     assert retrieval.predict("GGGGWWWWPPPA", "G1A") == "third"
+    assert retrieval.nearest_protein("GGGGWWWWPPPP") == "GGGGWWWWPPPP"  # the same protein: similarity 1

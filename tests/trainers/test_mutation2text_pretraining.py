@@ -18,7 +18,7 @@ from trainers.mutation2text.pretraining import (
 
 
 def _args(**changes):
-    values = dict(data=None, pretrain_data_size="tiny", dataset_seed=0, pretrain_epochs=1.0, pretrain_learning_rate=3e-3,
+    values = dict(data=None, train_file=None, pretrain_data_size="tiny", dataset_seed=0, pretrain_epochs=1.0, pretrain_learning_rate=3e-3,
                   pretrain_batch_size=8, resume=True)
     return SimpleNamespace(**{**values, **changes})
 
@@ -48,6 +48,7 @@ def test_pretraining_data_keeps_held_out_proteins_out():
     assert len(data) == len(splits["train"]) + kept_extra and kept_extra < len(extra)
     assert not forbidden & set(data["wild_type"]) and min(data["labels"]) >= 0
     assert len(pretraining_data(splits, _args(data="user.jsonl"))) == len(splits["train"])  # real data: train only
+    assert len(pretraining_data(splits, _args(train_file="train.csv"))) == len(splits["train"])
 
 
 def test_in_memory_states_equal_the_encoder():

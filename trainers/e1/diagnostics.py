@@ -106,6 +106,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a trained e1 repository")
     parser.add_argument("--data", default=None, help="the model's data if not the embedded families (as `biohf train e1 --data`)")
+    parser.add_argument("--train_file", default=None, help="per-ion training files (default: those the model was trained on)")
+    parser.add_argument("--test_file", default=None, help="per-ion test files (default: those the model was trained on)")
     parser.add_argument("--msa_dir", default=None, help="folder of <id>.a3m homolog files for real data")
     parser.add_argument("--split", default="test", help="split of the data set (train / validation / test)")
     parser.add_argument("--output", default=None, help="write the report as JSON here")
@@ -113,13 +115,20 @@ def main(argv=None) -> dict:
     import hf_models  # noqa: F401  registers e1 with the Auto classes
     from transformers import AutoModelForMaskedLM, AutoModelForTokenClassification, AutoTokenizer
 
-    from datasets_scripts.e1.builder import build_e1_dataset
+    from datasets_scripts.e1.builder import build_e1_benchmark, build_e1_dataset
 
     metrics_file = Path(args.model) / "metrics.json"
     trained_on = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     binder = AutoModelForTokenClassification.from_pretrained(args.model)
-    splits = build_e1_dataset(args.data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0),
-                              ions=binder.config.ions, msa_dir=args.msa_dir)
+    train_file = args.train_file or (None if args.data else trained_on.get("train_file"))
+    msa_dir = args.msa_dir or trained_on.get("msa_dir")
+    if train_file:  # a published benchmark: the same carved validation, the test files whole
+        splits = build_e1_benchmark(train_file, args.test_file or trained_on.get("test_file"), seed=trained_on.get("dataset_seed", 0),
+                                    validation_fraction=trained_on.get("validation_fraction", 0.15), msa_dir=msa_dir,
+                                    ions=binder.config.ions)
+    else:
+        splits = build_e1_dataset(args.data, size=trained_on.get("data_size", "demo"), seed=trained_on.get("dataset_seed", 0),
+                                  ions=binder.config.ions, msa_dir=args.msa_dir)
     if args.split not in splits:
         raise SystemExit(f"--split {args.split!r}: the data set has {', '.join(splits)}")
     report = diagnose(binder, AutoModelForMaskedLM.from_pretrained(args.model), AutoTokenizer.from_pretrained(args.model),

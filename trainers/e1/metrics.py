@@ -1,5 +1,5 @@
 """
-Per-residue binding metrics per ion: AUPRC, HRA (high-recall PR area), F1 and MCC at a threshold, best-F1 thresholds.
+Per-residue binding metrics per ion: AUPRC, AUROC, HRA (high-recall PR area), F1 and MCC at a threshold, best-F1 thresholds.
 
 HRA: the trapezoid area under the precision-recall curve (best precision per recall) over recall >= 0.7 (linear at
 0.7), so its
@@ -8,7 +8,7 @@ Labels are 0/1 with -100 for residues not annotated for an ion (ignored).
 """
 
 import numpy as np
-from sklearn.metrics import average_precision_score, matthews_corrcoef, precision_recall_curve
+from sklearn.metrics import average_precision_score, matthews_corrcoef, precision_recall_curve, roc_auc_score
 
 
 def high_recall_area(labels: np.ndarray, scores: np.ndarray, min_recall: float = 0.7) -> float:
@@ -45,6 +45,7 @@ def ion_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dic
     recall = tp / int(y.sum())
     out.update({
         "auprc": float(average_precision_score(y, s)),
+        "auroc": float(roc_auc_score(y, s)),
         "hra": high_recall_area(y, s, 0.7),
         "hra80": high_recall_area(y, s, 0.8),
         "f1": 2 * precision * recall / max(precision + recall, 1e-12),
@@ -59,16 +60,16 @@ def ion_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dic
 def binding_metrics(labels: np.ndarray, scores: np.ndarray, ions: list, thresholds: dict) -> dict:
     """
     labels, scores: (residues, ions). Per ion under `per_ion`, and at the top level the mean over ions of auprc,
-    hra, hra_normalized, hra80, f1, mcc plus `auprc_<ion>` / `hra_<ion>` for the card.
+    auroc, hra, hra_normalized, hra80, f1, mcc plus `auprc_<ion>` / `hra_<ion>` for the card.
     """
     per_ion = {ion: ion_metrics(labels[:, j], scores[:, j], thresholds.get(ion, 0.5)) for j, ion in enumerate(ions)}
     out = {"per_ion": per_ion}
-    for key in ("auprc", "hra", "hra_normalized", "hra80", "f1", "mcc"):
+    for key in ("auprc", "auroc", "hra", "hra_normalized", "hra80", "f1", "mcc"):
         values = [m[key] for m in per_ion.values() if key in m]
         if values:
             out[key] = float(np.mean(values))
     for ion, m in per_ion.items():
-        for key in ("auprc", "hra", "f1", "mcc"):
+        for key in ("auprc", "auroc", "hra", "f1", "mcc"):
             if key in m:
                 out[f"{key}_{ion.lower()}"] = m[key]
     return out

