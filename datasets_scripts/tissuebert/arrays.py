@@ -16,9 +16,8 @@ kept once and counted (`BetaMatrix.repeated_rows`, reported); listed twice with 
 """
 
 import csv
-import gzip
-import io
 import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 
 from modeling.tissuebert.formats_tissuebert import align_probes
 
-MISSING_VALUES = {"", "NA", "NaN", "nan", "null", "NULL", "."}
+from .textfiles import beta_value, first_line, text_lines
 TABLE_BEGIN, TABLE_END = "!series_matrix_table_begin", "!series_matrix_table_end"
 
 
@@ -60,12 +59,6 @@ class BetaMatrix:
         return align_probes(self.probes, self.values.T, regions, min_overlap, what=self.source)
 
 
-def _open_text(path: Path):
-    if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
 def _parse_rows(rows, path: Path, header: list, first_line: int) -> tuple:
     """
     (probes, (probes, samples) float32, repeated rows) from rows of [probe id, value, ...]; errors name
@@ -79,22 +72,10 @@ def _parse_rows(rows, path: Path, header: list, first_line: int) -> tuple:
         if len(row) != width:
             raise ValueError(f"{path}:{number}: {len(row)} columns, the header has {width}")
         probe = row[0].strip()
-        if not probe:
-            raise ValueError(f"{path}:{number}: empty probe id")
-        parsed = []
-        for column, text in enumerate(row[1:], 1):
-            text = text.strip()
-            if text in MISSING_VALUES:
-                parsed.append(np.nan)
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                raise ValueError(f"{path}:{number}: column {column + 1} ({header[column]!r}): {text!r} is not a number") from None
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{path}:{number}: column {column + 1} ({header[column]!r}): beta value {value} outside "
-                                 "[0, 1] (M-values or percentages? convert to beta values)")
-            parsed.append(value)
+        if not probe or not probe.isprintable():
+            raise ValueError(f"{path}:{number}: probe id {probe!r} is empty or holds a control character")
+        parsed = [beta_value(text, f"{path}:{number}: column {column + 1} ({header[column]!r})")
+                  for column, text in enumerate(row[1:], 1)]
         if probe in seen:
             earlier_line, earlier = seen[probe]
             if not np.array_equal(np.asarray(earlier), np.asarray(parsed), equal_nan=True):
@@ -113,8 +94,8 @@ def _check_header(header: list, path: Path) -> list:
     samples = [h.strip() for h in header[1:]]
     if not samples:
         raise ValueError(f"{path}: the header has no sample columns after the probe id column ({header})")
-    if any(not s for s in samples):
-        raise ValueError(f"{path}: a sample column without a name in the header ({header})")
+    if any(not s or not s.isprintable() for s in samples):
+        raise ValueError(f"{path}: a sample column without a name, or with a control character, in the header ({header})")
     duplicated = sorted({s for s in samples if samples.count(s) > 1})
     if duplicated:
         raise ValueError(f"{path}: sample column(s) named twice: {duplicated}")
@@ -124,10 +105,17 @@ def _check_header(header: list, path: Path) -> list:
 def read_beta_matrix(path) -> BetaMatrix:
     """A probe x sample CSV / TSV (optionally .gz) of beta values (see the module docstring)."""
     path = Path(path)
-    with _open_text(path) as handle:
-        first = handle.readline()
+    try:
+        return _read_beta_matrix(path)
+    except csv.Error as error:  # e.g. an unterminated quote that swallows the rest of the file
+        raise ValueError(f"{path}: not a readable CSV / TSV table ({error}; an unterminated quote?)") from None
+
+
+def _read_beta_matrix(path: Path) -> BetaMatrix:
+    with closing(text_lines(path)) as handle:
+        first = next(handle, "")
         if not first.strip():
-            raise ValueError(f"{path}: empty file")
+            raise ValueError(f"{path}: empty file (or an empty first line); expected a header: probe id, then one column per sample")
         delimiter = "\t" if "\t" in first else ","
         header = next(csv.reader([first], delimiter=delimiter))
         if len(header) < 2:
@@ -141,8 +129,15 @@ def read_beta_matrix(path) -> BetaMatrix:
 def read_series_matrix(path) -> BetaMatrix:
     """A GEO series-matrix file (see the module docstring); `!Sample_*` lines go to `sample_info`."""
     path = Path(path)
+    try:
+        return _read_series_matrix(path)
+    except csv.Error as error:
+        raise ValueError(f"{path}: not a readable series matrix ({error}; an unterminated quote?)") from None
+
+
+def _read_series_matrix(path: Path) -> BetaMatrix:
     info = {}
-    with _open_text(path) as handle:
+    with closing(text_lines(path)) as handle:
         number = 0
         for number, line in enumerate(handle, 1):
             if line.startswith(TABLE_BEGIN):
@@ -157,8 +152,8 @@ def read_series_matrix(path) -> BetaMatrix:
             header = next(reader)
         except StopIteration:
             raise ValueError(f"{path}: nothing after {TABLE_BEGIN}") from None
-        if header[0].strip().upper() != "ID_REF":
-            raise ValueError(f"{path}:{number + 1}: the table header must start with ID_REF, got {header[0]!r}")
+        if not header or header[0].strip().upper() != "ID_REF":
+            raise ValueError(f"{path}:{number + 1}: the table header must start with ID_REF, got {header[:1]!r}")
         samples = _check_header(header, path)
         rows, ended = [], False
         for row in reader:
@@ -168,6 +163,8 @@ def read_series_matrix(path) -> BetaMatrix:
             rows.append(row)
         if not ended:
             raise ValueError(f"{path}: no {TABLE_END} line (a truncated download?)")
+        for _ in handle:  # read to the end: a .gz file's checksum is verified there (a cut trailer is an error)
+            pass
         probes, values, repeated = _parse_rows(rows, path, header, number + 2)
     sample_info = {}
     for key, lines in info.items():
@@ -182,8 +179,7 @@ def is_series_matrix(path) -> bool:
     path = Path(path)
     if "series_matrix" in path.name.lower():
         return True
-    with _open_text(path) as handle:
-        return handle.readline().startswith("!")
+    return first_line(path).startswith("!")
 
 
 def read_array_matrix(path) -> BetaMatrix:

@@ -14,7 +14,9 @@ every copy of a sample shares it; default: the file's own stem) and `subtype`.
 """
 
 import csv
-import gzip
+import re
+from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -23,8 +25,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from modeling.tissuebert.configuration_tissuebert import TISSUES
-from modeling.tissuebert.formats_tissuebert import aggregate_beta, load_npz_sample, read_beta, read_region_bed
+from modeling.tissuebert.formats_tissuebert import check_states, aggregate_beta, load_npz_sample, read_beta, read_region_bed
 from modeling.tissuebert.tokenization_tissuebert import region_means
+
+from .textfiles import beta_value, text_lines
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters other than tab
 
 
 @dataclass
@@ -64,31 +70,47 @@ def label_names(tissues: list) -> tuple:
 
 
 def read_metadata(path) -> dict:
-    """`metadata.csv` -> {"filename", "tissue", "group", "subtype", "tissue_index"} lists (clear errors)."""
+    """
+    `metadata.csv` -> {"filename", "tissue", "group", "subtype", "tissue_index"} lists. Every row must have the
+    header's columns (a row cut short or with extra fields is an error naming the line), and no field may hold a
+    control character (a quoted field swallowing line breaks, a binary file).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no metadata file {path}: it needs the columns filename, tissue (optionally tissue_index, group, subtype)")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"filename", "tissue"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {sorted(missing)}; found {reader.fieldnames}")
-        rows = list(reader)
+    try:
+        with closing(text_lines(path)) as lines:
+            table = list(csv.reader(lines))
+    except csv.Error as error:
+        raise ValueError(f"{path}: not a readable CSV file ({error})") from None
+    header = [h.strip() for h in table[0]] if table else []
+    missing = {"filename", "tissue"} - set(header)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; found {header}")
+    if len(set(header)) != len(header):
+        raise ValueError(f"{path}: a column named twice in the header {header}")
+    rows = [(number, row) for number, row in enumerate(table[1:], 2) if any(field.strip() for field in row)]
     if not rows:
         raise ValueError(f"{path}: no samples")
     columns = {"filename": [], "tissue": [], "group": [], "subtype": [], "tissue_index": []}
-    for number, row in enumerate(rows, 2):
+    for number, fields in rows:
+        if len(fields) != len(header):
+            raise ValueError(f"{path}:{number}: {len(fields)} field(s), the header has {len(header)} ({', '.join(header)}); "
+                             "a row cut short or with extra commas")
+        if any(_CONTROL.search(field) for field in fields):
+            raise ValueError(f"{path}:{number}: a field holds a control character or line break (an unterminated quote?)")
+        row = dict(zip(header, (field.strip() for field in fields)))
         if not row["filename"] or not row["tissue"]:
             raise ValueError(f"{path}:{number}: empty filename or tissue")
         columns["filename"].append(row["filename"])
         columns["tissue"].append(row["tissue"])
         columns["group"].append(row.get("group") or Path(row["filename"]).stem)
         columns["subtype"].append(row.get("subtype") or row["tissue"])
-        try:
-            columns["tissue_index"].append(int(row["tissue_index"]) if row.get("tissue_index") not in (None, "") else -1)
-        except ValueError:
-            raise ValueError(f"{path}:{number}: tissue_index {row['tissue_index']!r} is not an integer") from None
-    duplicated = {f for f in columns["filename"] if columns["filename"].count(f) > 1}
+        index = row.get("tissue_index", "")
+        if index and not re.fullmatch(r"[0-9]{1,9}", index):
+            raise ValueError(f"{path}:{number}: tissue_index {index!r} is not a non-negative integer")
+        columns["tissue_index"].append(int(index) if index else -1)
+    duplicated = {f for f, n in Counter(columns["filename"]).items() if n > 1}
     if duplicated:
         raise ValueError(f"{path}: filename(s) listed twice: {sorted(duplicated)[:5]}")
     return columns
@@ -138,10 +160,7 @@ def _h5py():
     return h5py
 
 
-def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
-    """The notes' HDF5 layout (see the module docstring); labels from `metadata.csv` beside it if there is one."""
-    h5py = _h5py()
-    path = Path(path)
+def _read_hdf5_arrays(h5py, path: Path, progress: bool) -> tuple:
     with h5py.File(path, "r") as handle:
         missing = {"methylation", "tissue_labels"} - set(handle)
         if missing:
@@ -149,7 +168,11 @@ def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
         methylation = handle["methylation"]
         if methylation.ndim != 3:
             raise ValueError(f"{path}: 'methylation' must be (samples, regions, positions), got {methylation.shape}")
-        labels = handle["tissue_labels"][:].astype(np.int64)
+        labels = handle["tissue_labels"][:]
+        if labels.ndim != 1 or labels.shape[0] != methylation.shape[0] or labels.dtype.kind not in "iu":
+            raise ValueError(f"{path}: 'tissue_labels' must be {methylation.shape[0]} integers (one per sample), got "
+                             f"{labels.dtype} of shape {labels.shape}")
+        labels = labels.astype(np.int64)
         filenames = [f.decode() if isinstance(f, bytes) else str(f) for f in handle["filenames"][:]] \
             if "filenames" in handle else [f"sample_{i:04d}" for i in range(len(labels))]
         names = [str(t) for t in handle.attrs.get("tissues", [])]
@@ -158,7 +181,22 @@ def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
         dna_tokens = handle["dna_tokens"][:] if "dna_tokens" in handle else None
         means, coverage = np.empty(methylation.shape[:2], np.float32), np.empty(methylation.shape[:2], np.float32)
         for i in tqdm(range(methylation.shape[0]), desc=f"reading {path.name}", disable=not progress, leave=False):
-            means[i], coverage[i] = region_means(methylation[i])
+            means[i], coverage[i] = region_means(check_states(methylation[i], f"{path}: sample {i}"))
+        if len(filenames) != len(labels) or len(region_names) != methylation.shape[1]:
+            raise ValueError(f"{path}: {len(filenames)} filenames and {len(region_names)} regions for 'methylation' of shape "
+                             f"{methylation.shape}")
+    return labels, filenames, names, region_names, dna_tokens, means, coverage
+
+
+def read_hdf5(path, metadata=None, progress: bool = True) -> SampleTable:
+    """The notes' HDF5 layout (see the module docstring); labels from `metadata.csv` beside it if there is one."""
+    h5py = _h5py()
+    path = Path(path)
+    try:
+        contents = _read_hdf5_arrays(h5py, path, progress)
+    except (OSError, UnicodeDecodeError) as error:  # h5py: a truncated or foreign file, a damaged dataset, bad names
+        raise ValueError(f"{path}: not a readable HDF5 file ({type(error).__name__}: {error})") from None
+    labels, filenames, names, region_names, dna_tokens, means, coverage = contents
     sidecar = Path(metadata) if metadata else path.with_name("metadata.csv")
     if sidecar.is_file():
         meta = read_metadata(sidecar)
@@ -191,7 +229,7 @@ def read_beta_folder(folder, regions_bed=None, metadata=None, progress: bool = T
         path = folder / name
         if not path.is_file():
             raise FileNotFoundError(f"{path}: listed in the metadata but not in {folder}")
-        m, c = aggregate_beta(*read_beta(path), ranges)
+        m, c = aggregate_beta(*read_beta(path), ranges, what=str(path))
         means.append(m)
         coverage.append(c)
     return _table(meta, means, coverage, region_names, f".beta folder {folder}", region_cpg_ranges=ranges)
@@ -206,29 +244,31 @@ def parse_beta_table(path) -> tuple:
     [startCpG, endCpG) ranges or None). Sample columns are those not named like annotations (`ANNOTATION_COLUMNS`).
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        header = handle.readline().rstrip("\n").split("\t")
+    with closing(text_lines(path)) as lines:
+        header = [h.strip() for h in next(lines, "").rstrip("\r\n").split("\t")]
         lower = [h.lower() for h in header]
         if lower[:3] != ["chr", "start", "end"]:
             raise ValueError(f"{path}: the first columns must be chr, start, end (tab-separated); got {header[:3]}")
         columns = [i for i, name in enumerate(lower) if name not in ANNOTATION_COLUMNS]
+        if len(set(header)) != len(header):
+            raise ValueError(f"{path}: a column named twice in the header {header}")
         cpg = "startcpg" in lower and "endcpg" in lower
         names, values, ranges = [], [], []
-        for number, line in enumerate(handle, 2):
-            fields = line.rstrip("\n").split("\t")
+        for number, line in enumerate(lines, 2):
+            if _CONTROL.search(line.rstrip("\r\n")):
+                raise ValueError(f"{path}:{number}: a control character (a binary file?); a beta table is tab-separated text")
+            fields = line.rstrip("\r\n").split("\t")
             if len(fields) != len(header):
                 raise ValueError(f"{path}:{number}: {len(fields)} columns, the header has {len(header)}")
-            names.append(f"{fields[0]}:{fields[1]}-{fields[2]}")
-            try:
-                values.append([np.nan if fields[c] in ("", "NA", "NaN", "nan", ".") else float(fields[c]) for c in columns])
-            except ValueError as error:
-                raise ValueError(f"{path}:{number}: not a beta value ({error})") from None
+            positions = [fields[1], fields[2]] + ([fields[lower.index("startcpg")], fields[lower.index("endcpg")]] if cpg else [])
+            if not all(re.fullmatch(r"[0-9]{1,15}", f.strip()) for f in positions):
+                raise ValueError(f"{path}:{number}: start, end{', startCpG, endCpG' if cpg else ''} must be non-negative "
+                                 f"integers, got {positions}")
+            names.append(f"{fields[0]}:{fields[1].strip()}-{fields[2].strip()}")
+            values.append([beta_value(fields[c], f"{path}:{number}: column {c + 1} ({header[c]!r})") for c in columns])
             if cpg:
-                ranges.append((int(fields[lower.index("startcpg")]), int(fields[lower.index("endcpg")])))
+                ranges.append((int(positions[2]), int(positions[3])))
     means = np.asarray(values, dtype=np.float32).reshape(len(names), len(columns)).T
-    if means.size and (np.nanmax(means) > 1 or np.nanmin(means) < 0):
-        raise ValueError(f"{path}: beta values must be in [0, 1] (a percentage table? divide by 100)")
     return [header[c] for c in columns], names, means, (np.asarray(ranges, dtype=np.int64) if cpg else None)
 
 

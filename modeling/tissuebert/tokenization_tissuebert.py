@@ -40,6 +40,39 @@ def region_means(methylation: np.ndarray) -> tuple:
     return means.astype(np.float32), counts.astype(np.float32)
 
 
+def _describe(value) -> str:
+    """A short description of a wrong input for an error message: its type and the start of its repr."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def _numeric(value, what: str, allowed: str) -> np.ndarray:
+    """`value` as an array of real numbers; text, None, dicts, bools, ragged nesting or complex numbers are an error."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if value is None or isinstance(value, (str, bytes, dict, set, bool, np.bool_)):
+        raise TypeError(f"{what}: expected {allowed}, got {_describe(value)}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nesting, or objects numpy cannot hold
+        raise ValueError(f"{what}: expected {allowed} as a rectangular array of numbers ({error})") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{what}: complex numbers are not methylation values; expected {allowed}")
+    if array.dtype.kind not in "iuf" or (isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in _flat(value))):
+        raise TypeError(f"{what}: expected {allowed}, got an array of {'bool' if array.dtype.kind in 'iuf' else array.dtype} "
+                        f"({_describe(value)})")
+    return array
+
+
+def _flat(values):
+    """The scalars of nested lists / tuples (to find a bool that numpy would have read as 0 or 1)."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _flat(value)
+        else:
+            yield value
+
+
 class TissueBERTTokenizer(PreTrainedTokenizer):
     """
     Vocabulary: `[PAD] [UNK] [CLS] [SEP] [MASK]` (ids 0-4) and the 64 DNA 3-mers `AAA ... TTT` (ids 5-68).
@@ -97,16 +130,33 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
             json.dump(self.vocab, handle, indent=1)
         return (path,)
 
+    def __call__(self, text=None, text_pair=None, *args, **kwargs):
+        """Plain `tok(dna)`: a DNA string or a non-empty list of them (anything else is a TypeError saying so)."""
+        for name, value in (("text", text), ("text_pair", text_pair)):
+            if value is None and name == "text_pair":
+                continue
+            batch = list(value) if isinstance(value, (list, tuple)) else [value]
+            if not batch or not all(isinstance(v, str) for v in batch):
+                raise TypeError(f"TissueBERT tokenizer {name}: expected a DNA string or a non-empty list of DNA strings, "
+                                f"got {_describe(value)}")
+        return super().__call__(text, text_pair, *args, **kwargs)
+
+    def tokenize(self, text, **kwargs) -> list:
+        """Overlapping 3-mers of `text`; special-token text such as `[MASK]` is not DNA and is an error, never a token."""
+        return self._tokenize(text)
+
     def _tokenize(self, text: str, **kwargs) -> list:
         """Overlapping 3-mers of `text` (one per start position with a full 3-mer)."""
+        if isinstance(text, str) and len(text) < KMER_SIZE:
+            raise ValueError(f"sequence {text!r}: {len(text)} bp holds no {KMER_SIZE}-mer (at least {KMER_SIZE} bases needed)")
         ids = self.kmer_ids(text)
-        return [self.ids_to_tokens[int(i)] for i in ids[: max(len(text) - KMER_SIZE + 1, 0)]]
+        return [self.ids_to_tokens[int(i)] for i in ids[: len(text) - KMER_SIZE + 1]]
 
     # -- DNA ----------------------------------------------------------------------------------------------
     def kmer_ids(self, sequence: str, what: str = "sequence") -> np.ndarray:
         """Token ids of `sequence`, one per position: the 3-mer starting there, `[PAD]` for the last two."""
         if not isinstance(sequence, str):
-            raise ValueError(f"{what} must be a string, got {type(sequence).__name__}")
+            raise TypeError(f"{what} must be a DNA string, got {_describe(sequence)}")
         try:
             codes = _BASE_CODE[np.frombuffer(sequence.encode("ascii"), dtype=np.uint8)]
         except UnicodeEncodeError:
@@ -123,6 +173,7 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
         return ids
 
     def check_states(self, states: np.ndarray, what: str) -> np.ndarray:
+        states = _numeric(states, what, "methylation states (0, 1, 2)")
         bad = ~np.isin(states, (UNMETHYLATED, METHYLATED, MISSING))
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -131,15 +182,18 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
 
     def encode_regions(self, sequences, methylation, return_tensors: Optional[str] = "pt") -> BatchEncoding:
         """Regions for `TissueBERTForRegionClassification`: `input_ids` and `methylation`, both (R, region_length)."""
+        if not isinstance(sequences, (str, list, tuple)):
+            raise TypeError(f"encode_regions: sequences must be a DNA string or a list of them, got {_describe(sequences)}")
         sequences = [sequences] if isinstance(sequences, str) else list(sequences)
         if not sequences:
             raise ValueError("encode_regions needs at least one region")
         for i, seq in enumerate(sequences):
-            if not isinstance(seq, str) or len(seq) != self.region_length:
-                got = len(seq) if isinstance(seq, str) else type(seq).__name__
-                raise ValueError(f"region #{i} must be a {self.region_length}-bp string, got {got}")
+            if not isinstance(seq, str):
+                raise TypeError(f"region #{i} must be a {self.region_length}-bp DNA string, got {_describe(seq)}")
+            if len(seq) != self.region_length:
+                raise ValueError(f"region #{i} must be a {self.region_length}-bp string, got {len(seq)} bp")
         input_ids = np.stack([self.kmer_ids(seq, f"region #{i}") for i, seq in enumerate(sequences)])
-        states = np.asarray(methylation)
+        states = _numeric(methylation, "methylation", "methylation states (0, 1, 2)")
         if states.ndim == 1:
             states = states[None]
         if states.shape != input_ids.shape:
@@ -152,45 +206,59 @@ class TissueBERTTokenizer(PreTrainedTokenizer):
         """`(means, coverage)` float32 arrays of length `num_regions` for one sample (see the class docstring)."""
         coverage = None
         if isinstance(sample, dict):
-            if "region_means" not in sample:
-                raise ValueError(f"{what}: a dict sample needs 'region_means' (and optionally 'region_coverage')")
+            if "region_means" not in sample or set(sample) - {"region_means", "region_coverage"}:
+                raise ValueError(f"{what}: a dict sample has the keys 'region_means' and optionally 'region_coverage', "
+                                 f"got {sorted(map(str, sample))}")
             coverage = sample.get("region_coverage")
             sample = sample["region_means"]
-        if isinstance(sample, torch.Tensor):
-            sample = sample.detach().cpu().numpy()
-        array = np.asarray([np.nan if v is None else v for v in sample] if isinstance(sample, list) and sample
-                           and not isinstance(sample[0], (list, tuple, np.ndarray)) else sample)
+        if isinstance(sample, (list, tuple)) and not any(isinstance(v, (list, tuple, np.ndarray, torch.Tensor)) for v in sample):
+            sample = [np.nan if v is None else v for v in sample]  # None = a missing region
+        allowed = (f"{self.num_regions} region means in [0, 1] (NaN = missing) or ({self.num_regions}, "
+                   f"{self.region_length}) methylation states 0/1/2")
+        array = _numeric(sample, what, allowed)
         if array.ndim == 2:
             if array.shape != (self.num_regions, self.region_length):
                 raise ValueError(f"{what}: methylation states of shape {array.shape}, expected "
                                  f"({self.num_regions}, {self.region_length})")
             means, counts = region_means(self.check_states(array, what))
-            return means, counts if coverage is None else np.asarray(coverage, dtype=np.float32)
-        if array.ndim != 1 or array.shape[0] != self.num_regions:
-            raise ValueError(f"{what}: expected {self.num_regions} region means or ({self.num_regions}, "
-                             f"{self.region_length}) states, got shape {array.shape}")
-        means = array.astype(np.float32)
-        present = ~np.isnan(means)
-        if ((means[present] < 0) | (means[present] > 1)).any():
-            position = int(np.argmax(present & ((means < 0) | (means > 1))))
-            raise ValueError(f"{what}: mean methylation {means[position]} of region {position} is outside [0, 1]")
-        if coverage is None:
-            coverage = present.astype(np.float32)
-        coverage = np.asarray(coverage, dtype=np.float32)
-        if coverage.shape != means.shape or (coverage < 0).any():
-            raise ValueError(f"{what}: region_coverage must be {self.num_regions} non-negative numbers")
-        return means, np.where(present, coverage, 0).astype(np.float32)
+            present = ~np.isnan(means)
+        else:
+            if array.ndim != 1 or array.shape[0] != self.num_regions:
+                hint = " (a plain list of numbers is several samples: give one sample as an np.ndarray)" if array.ndim == 0 else ""
+                raise ValueError(f"{what}: expected {allowed}, got shape {array.shape}{hint}")
+            present = ~np.isnan(array)
+            outside = present & ~((array >= 0) & (array <= 1))  # also +-inf; checked before float32 rounds 1 + 1e-16 to 1
+            if outside.any():
+                position = int(np.argmax(outside))
+                raise ValueError(f"{what}: mean methylation {array[position]} of region {position} is outside [0, 1] "
+                                 "(NaN = missing)")
+            means = array.astype(np.float32)
+            counts = present.astype(np.float32)
+        if coverage is not None:
+            counts = _numeric(coverage, f"{what}: region_coverage", f"{self.num_regions} finite non-negative numbers")
+            with np.errstate(over="ignore"):
+                counts = counts.astype(np.float32)
+            if counts.shape != means.shape or not np.isfinite(counts).all() or (counts < 0).any():
+                raise ValueError(f"{what}: region_coverage must be {self.num_regions} finite non-negative numbers, got "
+                                 f"shape {counts.shape}" + ("" if counts.shape != means.shape else
+                                                            f" with {int((~np.isfinite(counts) | (counts < 0)).sum())} bad value(s)"))
+        return means, np.where(present, counts, 0).astype(np.float32)
 
-    def encode_samples(self, samples, return_tensors: Optional[str] = "pt") -> BatchEncoding:
+    def encode_samples(self, samples, return_tensors: Optional[str] = "pt", names=None) -> BatchEncoding:
         """
         Samples for the sample-level and region-attention models: `region_means` (B, N) (0 where missing),
-        `region_coverage` (B, N) and `region_mask` (B, N) (1 = the region has data, 0 = missing).
+        `region_coverage` (B, N) and `region_mask` (B, N) (1 = the region has data, 0 = missing). `names` (one per
+        sample, e.g. the file it came from) name the samples in errors; default "sample #i".
         """
         if isinstance(samples, (np.ndarray, torch.Tensor, dict)):
             samples = [samples]
+        if not isinstance(samples, (list, tuple)):
+            raise TypeError(f"encode_samples: expected a list of samples (arrays or dicts), or one array / dict, got "
+                            f"{_describe(samples)}")
         if not len(samples):
-            raise ValueError("encode_samples needs at least one sample")
-        features = [self.sample_features(sample, f"sample #{i}") for i, sample in enumerate(samples)]
+            raise ValueError("encode_samples needs at least one sample, got an empty list")
+        names = names or [f"sample #{i}" for i in range(len(samples))]
+        features = [self.sample_features(sample, name) for sample, name in zip(samples, names)]
         means = np.stack([m for m, _ in features])
         present = ~np.isnan(means)
         data = {"region_means": np.where(present, means, 0.0).astype(np.float32),

@@ -15,7 +15,6 @@ proportions instead (`proportions`: `tissue:share;...`, largest first, shares >=
 
 import argparse
 import csv
-import gzip
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -25,6 +24,7 @@ import numpy as np
 
 from datasets_scripts.tissuebert.arrays import composition_from_name, read_array_matrix
 from datasets_scripts.tissuebert.readers import parse_beta_table, read_metadata
+from datasets_scripts.tissuebert.textfiles import first_line
 from modeling.tissuebert.pipeline_tissuebert import TissueBERTPipeline
 
 SAMPLE_SUFFIXES = (".npz", ".beta", ".npy")
@@ -40,9 +40,7 @@ def load_pipeline(model_dir) -> TissueBERTPipeline:
 def _is_region_table(path: Path) -> bool:
     if not path.name.lower().endswith((".tsv", ".tsv.gz")):
         return False
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [h.lower() for h in handle.readline().rstrip("\n").split("\t")[:3]] == ["chr", "start", "end"]
+    return [h.strip().lower() for h in first_line(path).rstrip("\r\n").split("\t")[:3]] == ["chr", "start", "end"]
 
 
 def samples_of(path, config=None) -> list:
@@ -54,26 +52,35 @@ def samples_of(path, config=None) -> list:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES)
         if not files:
-            raise SystemExit(f"{path}: no {', '.join(SAMPLE_SUFFIXES)} files")
+            raise ValueError(f"{path}: no {', '.join(SAMPLE_SUFFIXES)} files")
         return [(p.name, str(p)) for p in files]
     if not path.is_file():
-        raise SystemExit(f"no such input: {path}")
+        raise FileNotFoundError(f"no such input: {path}")
     if path.suffix.lower() in SAMPLE_SUFFIXES:
         return [(path.name, str(path))]
     if _is_region_table(path):
         samples, _, means, _ = parse_beta_table(path)
+        if not samples:
+            raise ValueError(f"{path}: a region table without sample columns after chr, start, end (...)")
         return [(name, {"region_means": row}) for name, row in zip(samples, means)]
     if path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
         if config is None or not config.regions:
-            raise SystemExit(f"{path}: an array matrix is aligned by probe id, but the model names no regions")
-        try:
-            matrix = read_array_matrix(path)
-            means = matrix.aligned(config.regions, config.min_region_overlap)
-        except ValueError as error:
-            raise SystemExit(str(error))
+            raise ValueError(f"{path}: an array matrix is aligned by probe id, but the model names no regions")
+        matrix = read_array_matrix(path)
+        means = matrix.aligned(config.regions, config.min_region_overlap)
         return [(name, {"region_means": row}) for name, row in zip(matrix.samples, means)]
-    raise SystemExit(f"{path}: expected a folder of samples, a sample file ({', '.join(SAMPLE_SUFFIXES)}), a .tsv table "
+    raise ValueError(f"{path}: expected a folder of samples, a sample file ({', '.join(SAMPLE_SUFFIXES)}), a .tsv table "
                      "or an array matrix (.csv / .tsv / series matrix .txt)")
+
+
+def _call(pipe, input_path, name, sample, **kwargs) -> dict:
+    """The pipeline on one sample; an error about a column of a table names the file and the column (a file names itself)."""
+    try:
+        return pipe(sample, **kwargs)
+    except (ValueError, TypeError) as error:
+        if isinstance(sample, str):
+            raise
+        raise type(error)(f"{input_path}, sample column {name!r}: {error}") from None
 
 
 def _truth(input_path) -> dict:
@@ -95,13 +102,15 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
                         help="mixture model: sample names give the true composition (e.g. Monocytes90_Breast10)")
     args = parser.parse_args(list(argv))
     pipe = load_pipeline(model_dir)
-    samples = samples_of(input_path, pipe.model.config)
-    if pipe.model.config.model_kind == "mixture":
-        return _predict_mixtures(pipe, samples, output_path, args)
-    truth = _truth(input_path)
-    kwargs = {"top_k": args.top_k, "top_regions": args.top_regions}
+    mixture = pipe.model.config.model_kind == "mixture"
+    kwargs = {"min_share": args.min_share} if mixture else {"top_k": args.top_k, "top_regions": args.top_regions}
     if args.regions_bed:
         kwargs["regions_bed"] = args.regions_bed
+    pipe._sanitize_parameters(**kwargs)  # a bad --top_k / --min_share fails before any file is read or written
+    samples = samples_of(input_path, pipe.model.config)
+    if mixture:
+        return _predict_mixtures(pipe, samples, input_path, output_path, args, kwargs)
+    truth = _truth(input_path)
     columns = ["sample", "predicted_tissue", "probability", "top_k", "missing_regions"]
     columns += ["informative_regions"] if pipe.model.config.model_kind == "region_attention" else []
     columns += ["true_tissue"] if truth else []
@@ -112,7 +121,7 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for name, sample in tqdm(samples, desc="predicting", unit="sample"):
-            result = pipe(sample, **kwargs)
+            result = _call(pipe, input_path, name, sample, **kwargs)
             row = [name, result["label"], f"{result['score']:.4f}",
                    ";".join(f"{t['label']}:{t['score']:.3f}" for t in result["top_k"]), result.get("missing_regions", "")]
             if "informative_regions" in columns:
@@ -128,7 +137,7 @@ def predict(model_dir, input_path, output_path, argv=()) -> int:
     return len(samples)
 
 
-def _predict_mixtures(pipe, samples, output_path, args) -> int:
+def _predict_mixtures(pipe, samples, input_path, output_path, args, kwargs) -> int:
     """One row per sample: the dominant tissue, every tissue's share >= `min_share`, and (names) truth and MAE."""
     config = pipe.model.config
     tissues = [config.id2label[i] for i in range(config.num_labels)]  # label-id order (not the JSON key order)
@@ -146,7 +155,7 @@ def _predict_mixtures(pipe, samples, output_path, args) -> int:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for name, sample in tqdm(samples, desc="deconvolving", unit="sample"):
-            result = pipe(sample, min_share=args.min_share)
+            result = _call(pipe, input_path, name, sample, **kwargs)
             row = [name, result["label"], f"{result['score']:.4f}",
                    ";".join(f"{p['label']}:{p['share']:.4f}" for p in result["proportions"]), result["missing_regions"]]
             if truth:
