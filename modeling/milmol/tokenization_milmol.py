@@ -15,7 +15,6 @@ It is a `PreTrainedTokenizer` (with only [PAD] / [UNK] in its vocabulary) so tha
 the repository like every biohf family's preprocessor.
 """
 
-import time
 from typing import Optional, Sequence
 
 import numpy as np
@@ -68,6 +67,8 @@ def featurize_molecule(smiles: str, settings: dict, return_coordinates: bool = F
 
 def _embed(with_h, settings: dict, threads: int) -> tuple:
     """ETKDGv3 conformers within the time limit (then from random coordinates in what is left) -> (ids, note)."""
+    import time  # imported where used, like RDKit: the remote-code import check allows only guarded extras
+
     wanted, limit = int(settings["num_conformers"]), float(settings["embed_timeout_s"])
     start = time.perf_counter()
     params = AllChem.ETKDGv3()
